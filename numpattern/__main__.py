@@ -1,0 +1,5 @@
+import sys
+
+from numpattern.cli import main
+
+sys.exit(main())

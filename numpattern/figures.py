@@ -1,0 +1,131 @@
+"""Plotly figure builders for data, loss curves, fits, residuals and predictions.
+
+Figures set no colors or template of their own, so a host such as Streamlit can
+apply its light or dark theme. Every builder caps the points it draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+MAX_CHART_POINTS = 10_000
+CURVE_POINTS = 300
+
+
+def sample_rows(frame: pd.DataFrame, max_points: int = MAX_CHART_POINTS, seed: int = 0) -> tuple[pd.DataFrame, bool]:
+    """Return at most ``max_points`` rows (a seeded random sample, in the original order) and whether it sampled."""
+    if len(frame) <= max_points:
+        return frame, False
+    rows = np.sort(np.random.default_rng(seed).choice(len(frame), size=max_points, replace=False))
+    return frame.iloc[rows], True
+
+
+def curve_grid(x_range: tuple[float, float], points: int = CURVE_POINTS) -> np.ndarray:
+    return np.linspace(float(x_range[0]), float(x_range[1]), points)
+
+
+def _layout(figure: go.Figure, x_title: str, y_title: str, title: str | None = None) -> go.Figure:
+    figure.update_layout(
+        title=title,
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
+        height=360,
+        # Keeps zoom and hidden traces while a live chart is redrawn.
+        uirevision="keep",
+    )
+    return figure
+
+
+def data_figure(
+    frame: pd.DataFrame,
+    true_curve: tuple[np.ndarray, np.ndarray] | None = None,
+    x_label: str = "x",
+    y_label: str = "y",
+) -> go.Figure:
+    """Scatter of the data, with the noise-free curve when it is known."""
+    shown, _ = sample_rows(frame)
+    figure = go.Figure()
+    figure.add_trace(go.Scattergl(x=shown["x"], y=shown["y"], mode="markers", name="data", marker={"size": 5, "opacity": 0.6}))
+    if true_curve is not None:
+        figure.add_trace(go.Scatter(x=true_curve[0], y=true_curve[1], mode="lines", name="true curve", line={"dash": "dash"}))
+    return _layout(figure, x_label, y_label)
+
+
+def loss_figure(histories: Mapping[str, pd.DataFrame], show_validation: bool = True) -> go.Figure:
+    """Training (and validation) loss per epoch on a log-scale y axis; one pair of lines per run."""
+    figure = go.Figure()
+    for label, history in histories.items():
+        shown = _thin_history(history)
+        prefix = f"{label}: " if len(histories) > 1 else ""
+        figure.add_trace(go.Scatter(x=shown["epoch"], y=shown["train_loss"], mode="lines", name=f"{prefix}training loss"))
+        if show_validation and shown["validation_loss"].notna().any():
+            figure.add_trace(
+                go.Scatter(x=shown["epoch"], y=shown["validation_loss"], mode="lines",
+                           name=f"{prefix}validation loss", line={"dash": "dot"})
+            )
+    figure.update_yaxes(type="log")
+    return _layout(figure, "epoch", "loss (MSE, standardized)")
+
+
+def _thin_history(history: pd.DataFrame, max_points: int = 2_000) -> pd.DataFrame:
+    # Every k-th epoch plus the last one: a loss curve keeps its shape with far fewer points.
+    if len(history) <= max_points:
+        return history
+    step = int(np.ceil(len(history) / max_points))
+    rows = np.unique(np.append(np.arange(0, len(history), step), len(history) - 1))
+    return history.iloc[rows]
+
+
+def fit_figure(
+    frame: pd.DataFrame,
+    model_curve: tuple[np.ndarray, np.ndarray],
+    true_curve: tuple[np.ndarray, np.ndarray] | None = None,
+    x_label: str = "x",
+    y_label: str = "y",
+) -> go.Figure:
+    """Data points, the true curve if known, and the model's curve."""
+    figure = data_figure(frame, true_curve, x_label, y_label)
+    figure.add_trace(go.Scatter(x=model_curve[0], y=model_curve[1], mode="lines", name="model", line={"width": 3}))
+    return figure
+
+
+def residual_figure(x: np.ndarray, residual: np.ndarray, x_label: str = "x") -> go.Figure:
+    """Residual (true y minus predicted y) against x, with a zero line."""
+    shown, _ = sample_rows(pd.DataFrame({"x": x, "residual": residual}))
+    figure = go.Figure()
+    figure.add_trace(go.Scattergl(x=shown["x"], y=shown["residual"], mode="markers", name="residual", marker={"size": 5}))
+    figure.add_hline(y=0, line_dash="dash", opacity=0.6)
+    return _layout(figure, x_label, "residual (true y − predicted y)")
+
+
+def prediction_figure(
+    model_curve: tuple[np.ndarray, np.ndarray],
+    x_range: tuple[float, float],
+    predictions: pd.DataFrame | None = None,
+    x_label: str = "x",
+    y_label: str = "y",
+) -> go.Figure:
+    """The model's curve with the training x range shaded and the requested predictions marked."""
+    figure = go.Figure()
+    figure.add_vrect(
+        x0=x_range[0], x1=x_range[1], opacity=0.12, line_width=0, fillcolor="#4C9BE8",
+        annotation_text="training range", annotation_position="top left",
+    )
+    figure.add_trace(go.Scatter(x=model_curve[0], y=model_curve[1], mode="lines", name="model"))
+    if predictions is not None and len(predictions):
+        shown, _ = sample_rows(predictions)
+        inside = shown[~shown["extrapolated"]]
+        outside = shown[shown["extrapolated"]]
+        figure.add_trace(go.Scatter(x=inside["x"], y=inside["y"], mode="markers", name="prediction", marker={"size": 10}))
+        if len(outside):
+            figure.add_trace(
+                go.Scatter(x=outside["x"], y=outside["y"], mode="markers", name="prediction outside training range",
+                           marker={"size": 11, "symbol": "x"})
+            )
+    return _layout(figure, x_label, y_label)
