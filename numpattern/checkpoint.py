@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from numpattern import __version__
+from numpattern.data import describe_source
 from numpattern.errors import CheckpointError, NumpatternError
 from numpattern.model import ModelConfig, build_model
 from numpattern.prediction import predict_array, prediction_table
@@ -46,6 +47,8 @@ MAX_HEADER_BYTES = 256 * 1024
 MAX_CHECKPOINTS_IN_FOLDER = 200
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 MODELS_DIR_VARIABLE = "NUMPATTERN_MODELS_DIR"
+# Cards we write contain only short integers, and a longer one would overflow the float checks.
+MAX_CARD_INT_DIGITS = 18
 ACCEPTED_FORMAT = (
     "numpattern only opens .safetensors checkpoints that it saved itself "
     "(from the app or with 'python -m numpattern train')."
@@ -198,6 +201,8 @@ def write_atomically(path: Path, data: bytes, *, overwrite: bool) -> None:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
+        # mkstemp creates the file readable by its owner only; a checkpoint is an ordinary file.
+        os.chmod(temporary, 0o644)
         if overwrite:
             os.replace(temporary, path)
         else:
@@ -276,6 +281,7 @@ def load_checkpoint_bytes(data: bytes, file_name: str = "checkpoint") -> Checkpo
         raise CheckpointError(f"'{file_name}' has an invalid card: {error}") from None
     _check_data_section(card, file_name)
     _check_metrics(card, file_name)
+    _require(card, "training", dict, file_name)
 
     model = build_model(model_config)
     _check_tensors(model, tensors, card, file_name)
@@ -317,7 +323,10 @@ def _read_card(data: bytes, file_name: str) -> dict[str, Any]:
         metadata = header.get("__metadata__") or {}
         if metadata.get("format") != FORMAT_NAME:
             raise CheckpointError(not_checkpoint)
-        card = json.loads(metadata["card"])
+        card = json.loads(metadata["card"], parse_int=_parse_card_int)
+    except CheckpointError:
+        # CheckpointError is a ValueError, so re-raise it to keep "not a numpattern checkpoint" for other files.
+        raise
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise CheckpointError(f"'{file_name}' has a damaged card. {ACCEPTED_FORMAT}") from None
     if not isinstance(card, dict) or card.get("format") != FORMAT_NAME:
@@ -329,6 +338,12 @@ def _read_card(data: bytes, file_name: str) -> dict[str, Any]:
             f"({__version__}) reads version {FORMAT_VERSION}. Save the model again with this version."
         )
     return card
+
+
+def _parse_card_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_CARD_INT_DIGITS:
+        raise ValueError(f"an integer with {len(text)} digits")
+    return int(text)
 
 
 def _require(card: dict[str, Any], key: str, kind: type, file_name: str) -> Any:
@@ -350,6 +365,10 @@ def _check_data_section(card: dict[str, Any], file_name: str) -> None:
         raise CheckpointError(f"'{file_name}' has an invalid card: the training x range is malformed.")
     if not isinstance(data.get("source"), dict):
         raise CheckpointError(f"'{file_name}' has an invalid card: the data source is missing.")
+    try:
+        describe_source(data["source"])
+    except (TypeError, ValueError):
+        raise CheckpointError(f"'{file_name}' has an invalid card: the data source is malformed.") from None
 
 
 def _check_metrics(card: dict[str, Any], file_name: str) -> None:

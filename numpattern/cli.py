@@ -6,8 +6,11 @@ Invalid input of any kind ends with exit status 2 and one line on stderr.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
+import os
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -22,11 +25,22 @@ from numpattern.checkpoint import (
     save_checkpoint,
     write_atomically,
 )
-from numpattern.data import PRESETS, DataSpec, generate
+from numpattern.csv_format import DECIMAL_MARKS, DELIMITERS, THOUSANDS_SEPARATORS
+from numpattern.csv_loading import CsvOptions, CsvProblemCellsError, load_csv_path
+from numpattern.data import PRESETS, Dataset, DataSpec, generate
+from numpattern.datasets import DATASETS, load_dataset
 from numpattern.errors import NumpatternError
 from numpattern.model import ACTIVATIONS, MODEL_KINDS, ModelConfig
 from numpattern.prediction import parse_x_value
-from numpattern.training import OPTIMIZERS, EpochReport, TrainingConfig, train
+from numpattern.training import (
+    FULL_BATCH_MAX_ROWS,
+    LARGE_DATA_BATCH_SIZE,
+    OPTIMIZERS,
+    EpochReport,
+    TrainingConfig,
+    default_batch_size,
+    train,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +53,16 @@ class UsageError(Exception):
     """Raised by the argument parser instead of printing usage and exiting."""
 
 
+# argparse in Python 3.11 takes only "-5" or "-.5" as negative numbers and reads "-1e3" or "-inf"
+# as an unknown option. This wider pattern lets "predict -1e3" and "--x-min -1e3" work.
+_NEGATIVE_NUMBER = re.compile(r"^-(\d|\.\d|inf$|infinity$|nan$)", re.IGNORECASE)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
+
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message}. Run '{self.prog} --help' to see the options.")
 
@@ -54,11 +77,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--verbose", action="store_true", help="log what happens to stderr")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    trainer = commands.add_parser("train", help="generate data, train a model and save a checkpoint")
+    trainer = commands.add_parser("train", help="generate or read data, train a model and save a checkpoint")
     data = trainer.add_argument_group("data")
     source = data.add_mutually_exclusive_group()
     source.add_argument("--preset", choices=list(PRESETS), default=None, help="a ready-made curve (default: linear, y = 3*x + 2)")
     source.add_argument("--formula", help="your own formula in x, for example 'x**2 - 1' or 'sin(x)'")
+    source.add_argument("--csv", metavar="PATH", help="train on two columns of numbers from your own CSV file")
+    source.add_argument("--dataset", choices=list(DATASETS), help="a bundled real dataset: " + "; ".join(f"{name}: {info.title}" for name, info in DATASETS.items()))
+    data.add_argument("--x-column", metavar="NAME", help="CSV column to use as x (default: the first column of numbers)")
+    data.add_argument("--y-column", metavar="NAME", help="CSV column to use as y (default: the next column of numbers)")
+    data.add_argument("--delimiter", choices=list(DELIMITERS.values()), help="character between CSV cells (default: detected)")
+    data.add_argument("--decimal", choices=list(DECIMAL_MARKS.values()), help="decimal mark in the CSV numbers (default: detected)")
+    data.add_argument("--thousands", choices=list(THOUSANDS_SEPARATORS.values()), help="thousands separator in the CSV numbers, or none (default: detected)")
+    data.add_argument("--drop-invalid-rows", action="store_true", help="skip CSV rows whose x or y cell is empty or not a number, instead of stopping")
     data.add_argument("--x-min", type=float, help="start of the x range (default: depends on the preset)")
     data.add_argument("--x-max", type=float, help="end of the x range")
     data.add_argument("--points", type=int, default=DataSpec.n_points, help="number of (x, y) examples (default: %(default)s)")
@@ -74,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     training.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults_training.optimizer, help="(default: %(default)s)")
     training.add_argument("--epochs", type=int, default=defaults_training.epochs, help="passes over the training data (default: %(default)s)")
     training.add_argument("--learning-rate", type=float, default=None, help="step size of the optimizer (default: 0.01, or 1 for lbfgs)")
-    training.add_argument("--batch-size", type=int, default=None, help="rows per update step (default: all rows at once)")
+    training.add_argument("--batch-size", type=int, default=None, help=f"rows per update step (default: all rows at once; {LARGE_DATA_BATCH_SIZE} for --csv or --dataset data over {FULL_BATCH_MAX_ROWS:,} rows)")
     training.add_argument("--validation-share", type=float, default=defaults_training.validation_fraction, help="share of rows held out to check the fit (default: %(default)s)")
     training.add_argument("--patience", type=int, default=None, help="stop after this many epochs without a better validation loss")
 
@@ -105,6 +136,11 @@ def main(argv: list[str] | None = None) -> int:
         return command(arguments, argv)
     except (UsageError, NumpatternError) as error:
         _fail(str(error))
+    except BrokenPipeError:
+        # The reader of stdout went away (for example '| head'): stop quietly, as Unix tools do,
+        # and point stdout at /dev/null so Python's exit flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except OSError as error:
         _fail(f"Could not read or write '{error.filename}': {error.strerror}. Check the path and its permissions.")
     except KeyboardInterrupt:
@@ -129,15 +165,7 @@ def parse_hidden_sizes(text: str) -> tuple[int, ...]:
 
 
 def run_train(arguments: argparse.Namespace, argv: list[str]) -> int:
-    spec = DataSpec(
-        preset=arguments.preset or ("linear" if arguments.formula is None else None),
-        formula=arguments.formula,
-        x_min=arguments.x_min,
-        x_max=arguments.x_max,
-        n_points=arguments.points,
-        noise=arguments.noise,
-        seed=arguments.seed,
-    )
+    check_data_options(arguments)
     model_config = ModelConfig(
         hidden_sizes=parse_hidden_sizes(arguments.hidden) if arguments.model_kind == "mlp" else (),
         activation=arguments.activation,
@@ -160,8 +188,17 @@ def run_train(arguments: argparse.Namespace, argv: list[str]) -> int:
     if arguments.out is not None and target.exists() and not arguments.overwrite:
         raise NumpatternError(f"'{target}' already exists. Pass --overwrite to replace it, or choose another --out.")
 
-    dataset = generate(spec)
+    dataset, read_notes = load_training_data(arguments)
+    # L-BFGS always uses the full batch, so only the step-by-step optimizers get mini-batches.
+    if (
+        arguments.batch_size is None
+        and dataset.source.get("kind") in ("csv", "dataset")
+        and arguments.optimizer in ("adam", "sgd")
+    ):
+        training_config = dataclasses.replace(training_config, batch_size=default_batch_size(len(dataset.frame)))
     progress_stream = sys.stderr if arguments.json else sys.stdout
+    for note in read_notes:
+        print(note, file=progress_stream)
     print(f"Training on {dataset.describe()}", file=progress_stream)
     result = train(dataset, model_config, training_config, on_epoch=_progress_printer(progress_stream))
 
@@ -185,6 +222,69 @@ def run_train(arguments: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+CSV_ONLY_OPTIONS = {
+    "x_column": "--x-column",
+    "y_column": "--y-column",
+    "delimiter": "--delimiter",
+    "decimal": "--decimal",
+    "thousands": "--thousands",
+    "drop_invalid_rows": "--drop-invalid-rows",
+}
+GENERATED_ONLY_OPTIONS = {"x_min": "--x-min", "x_max": "--x-max"}
+
+
+def check_data_options(arguments: argparse.Namespace) -> None:
+    """Reject options that do not apply to the chosen data source, before any work is done."""
+    if arguments.csv is None:
+        for key, flag in CSV_ONLY_OPTIONS.items():
+            if getattr(arguments, key):
+                raise NumpatternError(f"{flag} only applies to CSV files. Add --csv PATH, or remove {flag}.")
+    if arguments.csv is not None or arguments.dataset is not None:
+        chosen = "--csv" if arguments.csv is not None else "--dataset"
+        for key, flag in GENERATED_ONLY_OPTIONS.items():
+            if getattr(arguments, key) is not None:
+                raise NumpatternError(
+                    f"{flag} only applies to generated data, not to {chosen}. Remove {flag}."
+                )
+
+
+def load_training_data(arguments: argparse.Namespace) -> tuple[Dataset, list[str]]:
+    """Return the dataset chosen on the command line and lines that describe how it was read."""
+    if arguments.csv is not None:
+        options = CsvOptions(
+            x_column=arguments.x_column,
+            y_column=arguments.y_column,
+            delimiter=_symbol(arguments.delimiter, DELIMITERS),
+            decimal=_symbol(arguments.decimal, DECIMAL_MARKS),
+            thousands=_symbol(arguments.thousands, THOUSANDS_SEPARATORS),
+            drop_invalid_rows=arguments.drop_invalid_rows,
+        )
+        try:
+            loaded = load_csv_path(arguments.csv, options)
+        except CsvProblemCellsError as error:
+            raise NumpatternError(f"{error} To train on the other rows, add --drop-invalid-rows.") from None
+        return loaded.dataset, [loaded.describe()]
+    if arguments.dataset is not None:
+        return load_dataset(arguments.dataset), [DATASETS[arguments.dataset].description]
+    spec = DataSpec(
+        preset=arguments.preset or ("linear" if arguments.formula is None else None),
+        formula=arguments.formula,
+        x_min=arguments.x_min,
+        x_max=arguments.x_max,
+        n_points=arguments.points,
+        noise=arguments.noise,
+        seed=arguments.seed,
+    )
+    return generate(spec), []
+
+
+def _symbol(name: str | None, symbols: dict[str, str]) -> str | None:
+    """Map an option value such as 'semicolon' back to its character; None stays None (detect)."""
+    if name is None:
+        return None
+    return next(symbol for symbol, symbol_name in symbols.items() if symbol_name == name)
+
+
 def _looks_like_name(value: str) -> bool:
     return "/" not in value and "\\" not in value
 
@@ -197,6 +297,11 @@ def _output_path(out: str | None) -> Path:
     path = Path(out)
     if path.suffix != ".safetensors":
         raise NumpatternError(f"--out '{out}' must end in .safetensors, or be a plain name such as my-model.")
+    # Create the folder now, so an impossible path fails before a whole training run.
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise NumpatternError(f"--out '{out}': cannot create the folder '{path.parent}' ({error.strerror}).") from None
     return path
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from numpattern.errors import DataError
+from numpattern.errors import DataError, FormulaError
 from numpattern.formula import parse_formula
 from numpattern.limits import check_range
 
@@ -215,3 +215,15 @@ def generate(spec: DataSpec = DataSpec()) -> Dataset:
     }
     logger.debug("Generated %d points from %s", spec.n_points, source["formula"])
     return Dataset(frame=pd.DataFrame({"x": x, "y": y}), source=source)
+
+
+def true_function_from_source(source: dict[str, Any]) -> Callable[[np.ndarray], np.ndarray] | None:
+    """Return the noise-free function of generated data, or None for measured data."""
+    if source.get("kind") != "formula":
+        return None
+    if source.get("preset") in PRESETS:
+        return PRESETS[source["preset"]].evaluate
+    try:
+        return parse_formula(str(source.get("formula", ""))).evaluate
+    except FormulaError:
+        return None

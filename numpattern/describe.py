@@ -13,6 +13,8 @@ from numpattern.metrics import regression_metrics
 LINE_R2_THRESHOLD = 0.999
 GRID_POINTS = 200
 MAX_DEGREE = 3
+# Outputs that vary less than this share of their size are flat within float32 precision.
+FLAT_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,11 @@ def describe_model(predict: Callable[[np.ndarray], np.ndarray], x_range: tuple[f
     x = np.linspace(x_range[0], x_range[1], GRID_POINTS)
     y = predict(x)
 
+    # R² is undefined for a flat curve, so rounding noise alone would make it look like no line.
+    if np.ptp(y) <= FLAT_TOLERANCE * np.max(np.abs(y)):
+        level = float(np.mean(y))
+        return LearnedRelationship(True, 0.0, level, 1, (0.0, level), 1.0)
+
     fits = []
     for degree in range(1, MAX_DEGREE + 1):
         coefficients = np.polyfit(x, y, degree)
@@ -59,7 +66,8 @@ def format_polynomial(coefficients: tuple[float, ...]) -> str:
     for power, value in zip(range(degree, -1, -1), coefficients):
         magnitude = f"{abs(value):.2f}" if abs(value) < 1e4 else f"{abs(value):.3g}"
         variable = "" if power == 0 else "x" if power == 1 else f"x{_superscript(power)}"
-        sign = "-" if value < 0 else "+"
+        # A value that rounds to 0.00 shows as "+ 0.00", not "- 0.00".
+        sign = "-" if value < 0 and float(magnitude) != 0.0 else "+"
         terms.append((sign, f"{magnitude}{variable}"))
     first_sign, first_term = terms[0]
     text = ("-" if first_sign == "-" else "") + first_term

@@ -14,6 +14,11 @@ import plotly.graph_objects as go
 
 MAX_CHART_POINTS = 10_000
 CURVE_POINTS = 300
+# Above this many markers a chart switches to WebGL, which stays fast with thousands of points.
+WEBGL_MIN_POINTS = 2_000
+# Mid-tone colors that read on both light and dark backgrounds.
+MODEL_COLOR = "#F28E2B"
+TRUE_CURVE_COLOR = "#59A14F"
 
 
 def sample_rows(frame: pd.DataFrame, max_points: int = MAX_CHART_POINTS, seed: int = 0) -> tuple[pd.DataFrame, bool]:
@@ -26,6 +31,11 @@ def sample_rows(frame: pd.DataFrame, max_points: int = MAX_CHART_POINTS, seed: i
 
 def curve_grid(x_range: tuple[float, float], points: int = CURVE_POINTS) -> np.ndarray:
     return np.linspace(float(x_range[0]), float(x_range[1]), points)
+
+
+def _scatter_type(n_points: int) -> type:
+    # WebGL traces are drawn above SVG ones, so a figure uses one kind for all its traces.
+    return go.Scattergl if n_points > WEBGL_MIN_POINTS else go.Scatter
 
 
 def _layout(figure: go.Figure, x_title: str, y_title: str, title: str | None = None) -> go.Figure:
@@ -50,10 +60,14 @@ def data_figure(
 ) -> go.Figure:
     """Scatter of the data, with the noise-free curve when it is known."""
     shown, _ = sample_rows(frame)
+    scatter = _scatter_type(len(shown))
     figure = go.Figure()
-    figure.add_trace(go.Scattergl(x=shown["x"], y=shown["y"], mode="markers", name="data", marker={"size": 5, "opacity": 0.6}))
+    figure.add_trace(scatter(x=shown["x"], y=shown["y"], mode="markers", name="data", marker={"size": 5, "opacity": 0.5}))
     if true_curve is not None:
-        figure.add_trace(go.Scatter(x=true_curve[0], y=true_curve[1], mode="lines", name="true curve", line={"dash": "dash"}))
+        figure.add_trace(
+            scatter(x=true_curve[0], y=true_curve[1], mode="lines", name="true curve",
+                    line={"dash": "dash", "color": TRUE_CURVE_COLOR, "width": 2})
+        )
     return _layout(figure, x_label, y_label)
 
 
@@ -69,7 +83,8 @@ def loss_figure(histories: Mapping[str, pd.DataFrame], show_validation: bool = T
                 go.Scatter(x=shown["epoch"], y=shown["validation_loss"], mode="lines",
                            name=f"{prefix}validation loss", line={"dash": "dot"})
             )
-    figure.update_yaxes(type="log")
+    # Powers of ten read better for beginners than SI prefixes such as 100µ.
+    figure.update_yaxes(type="log", exponentformat="power")
     return _layout(figure, "epoch", "loss (MSE, standardized)")
 
 
@@ -91,7 +106,10 @@ def fit_figure(
 ) -> go.Figure:
     """Data points, the true curve if known, and the model's curve."""
     figure = data_figure(frame, true_curve, x_label, y_label)
-    figure.add_trace(go.Scatter(x=model_curve[0], y=model_curve[1], mode="lines", name="model", line={"width": 3}))
+    scatter = _scatter_type(len(sample_rows(frame)[0]))
+    figure.add_trace(
+        scatter(x=model_curve[0], y=model_curve[1], mode="lines", name="model", line={"width": 3, "color": MODEL_COLOR})
+    )
     return figure
 
 
@@ -99,7 +117,8 @@ def residual_figure(x: np.ndarray, residual: np.ndarray, x_label: str = "x") -> 
     """Residual (true y minus predicted y) against x, with a zero line."""
     shown, _ = sample_rows(pd.DataFrame({"x": x, "residual": residual}))
     figure = go.Figure()
-    figure.add_trace(go.Scattergl(x=shown["x"], y=shown["residual"], mode="markers", name="residual", marker={"size": 5}))
+    scatter = _scatter_type(len(shown))
+    figure.add_trace(scatter(x=shown["x"], y=shown["residual"], mode="markers", name="residual", marker={"size": 5}))
     figure.add_hline(y=0, line_dash="dash", opacity=0.6)
     return _layout(figure, x_label, "residual (true y − predicted y)")
 
@@ -117,7 +136,7 @@ def prediction_figure(
         x0=x_range[0], x1=x_range[1], opacity=0.12, line_width=0, fillcolor="#4C9BE8",
         annotation_text="training range", annotation_position="top left",
     )
-    figure.add_trace(go.Scatter(x=model_curve[0], y=model_curve[1], mode="lines", name="model"))
+    figure.add_trace(go.Scatter(x=model_curve[0], y=model_curve[1], mode="lines", name="model", line={"color": MODEL_COLOR}))
     if predictions is not None and len(predictions):
         shown, _ = sample_rows(predictions)
         inside = shown[~shown["extrapolated"]]

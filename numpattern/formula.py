@@ -37,6 +37,12 @@ BINARY_OPERATORS: dict[type, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     ast.Div: np.true_divide,
     ast.Pow: np.power,
 }
+_SAME_PRECEDENCE = {
+    ast.Add: (ast.Add, ast.Sub),
+    ast.Sub: (ast.Add, ast.Sub),
+    ast.Mult: (ast.Mult, ast.Div),
+    ast.Div: (ast.Mult, ast.Div),
+}
 ALLOWED_HELP = (
     "A formula may use x, numbers, + - * / ** (power), parentheses, "
     f"the functions {', '.join(FUNCTIONS)}, and the constants pi and e."
@@ -48,7 +54,7 @@ _NON_FINITE_CAUSES = {
     "sqrt": "sqrt is only defined for values ≥ 0",
     "exp": "exp overflows for large values",
     "tan": "tan is infinite near pi/2 + k*pi",
-    "Div": "division by zero",
+    "Div": "it divides by zero",
     "Pow": "the power is undefined or too large here",
 }
 
@@ -127,7 +133,17 @@ def _check_tree(text: str, tree: ast.Expression) -> None:
                 "Use fewer parentheses or function calls inside each other."
             )
         for child in _checked_children(text, node):
-            stack.append((child, depth + 1))
+            stack.append((child, depth if _continues_chain(node, child) else depth + 1))
+
+
+def _continues_chain(parent: ast.AST, child: ast.AST) -> bool:
+    """A sum such as 1+2+3 nests one level per term in the tree; such chains count as one level."""
+    return (
+        isinstance(parent, ast.BinOp)
+        and isinstance(child, ast.BinOp)
+        and child is parent.left
+        and isinstance(child.op, _SAME_PRECEDENCE.get(type(parent.op), ()))
+    )
 
 
 def _checked_children(text: str, node: ast.AST) -> list[ast.AST]:

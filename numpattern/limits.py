@@ -37,6 +37,12 @@ def check_range(name: str, value: float) -> None:
     kind = "a whole number" if limit.integer else "a number"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"{limit.label} must be {kind}, got {value!r}.")
+    # math.isfinite and :g overflow on ints beyond the float range, so reject those first.
+    if isinstance(value, int) and abs(value) > 2**63:
+        raise ConfigError(
+            f"{limit.label} must be between {limit.minimum:g} and {limit.maximum:g}, "
+            "got a whole number with far too many digits. Choose a value inside that range."
+        )
     if not math.isfinite(value):
         raise ConfigError(f"{limit.label} must be a finite number, got {value!r}.")
     if limit.integer and value != int(value):

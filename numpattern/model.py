@@ -43,6 +43,8 @@ class ModelConfig:
             check_range("hidden_layers", len(self.hidden_sizes))
             for size in self.hidden_sizes:
                 check_range("hidden_size", size)
+            # check_range accepts 10.0 as a whole number, but nn.Linear needs an int.
+            object.__setattr__(self, "hidden_sizes", tuple(int(size) for size in self.hidden_sizes))
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:

@@ -45,7 +45,7 @@ class Standardizer:
     def from_dict(cls, values: dict[str, Any]) -> Standardizer:
         try:
             return cls(**{name: float(values[name]) for name in ("x_mean", "x_std", "y_mean", "y_std")})
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, OverflowError) as error:
             raise DataError(f"Invalid standardization statistics: {error}.") from None
 
 

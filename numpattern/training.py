@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import logging
 import math
 import time
@@ -15,8 +16,11 @@ import pandas as pd
 import torch
 from torch import nn
 
-from numpattern.data import Dataset
+from numpattern.cpu_threads import single_thread_if_small
+from numpattern.data import Dataset, DataSpec, generate
+from numpattern.epochs import make_epoch_runner
 from numpattern.errors import ConfigError, DataError, TrainingDivergedError
+from numpattern.fast_mlp import FlatMLP
 from numpattern.limits import check_range
 from numpattern.metrics import regression_metrics
 from numpattern.model import ModelConfig, build_model
@@ -25,15 +29,24 @@ from numpattern.standardize import Standardizer, fit_standardizer
 
 logger = logging.getLogger(__name__)
 
-OPTIMIZERS = ("adam", "sgd", "lbfgs")
+OPTIMIZERS = ("adam", "sgd", "lbfgs", "fast")
 MIN_TRAINING_ROWS = 2
+# Above FULL_BATCH_MAX_ROWS rows, mini-batches learn far more per epoch than full batches.
+# In one measurement (1,000,000 noisy sine rows, an MLP 1→32→32→1, two shared CPU cores), batches
+# of 8192 rows reached R² 0.98 in 3 epochs (about 1 s). Full batches needed 200 epochs for R² 0.94.
+FULL_BATCH_MAX_ROWS = 50_000
+LARGE_DATA_BATCH_SIZE = 8192
 
 
 @dataclass(frozen=True)
 class TrainingConfig:
     """How to train. ``batch_size=None`` trains on the full batch every epoch.
 
-    For L-BFGS one epoch is one L-BFGS iteration over the full batch.
+    For L-BFGS one epoch is one L-BFGS iteration over the full batch, and the run
+    ends early once L-BFGS has converged; ``learning_rate`` scales its first trial step.
+    "fast" is the quickest way to a fit: it spreads the first-layer units over the
+    x range, solves the output layer by least squares, then runs L-BFGS with full
+    steps until converged. It ignores ``learning_rate`` and ``batch_size``.
     ``early_stopping_patience`` stops after that many epochs without a lower
     validation loss (training loss when there is no validation split) and keeps
     the best weights.
@@ -95,7 +108,8 @@ class TrainingResult:
     data_source: dict[str, Any]
     data_fingerprint: str
     epochs_run: int
-    stop_reason: str  # "completed", "stopped" (on request) or "early_stopping"
+    # "completed", "stopped" (on request), "early_stopping" or "converged" (L-BFGS only)
+    stop_reason: str
     elapsed_seconds: float
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -125,6 +139,11 @@ def as_column(values: np.ndarray) -> torch.Tensor:
     return torch.as_tensor(np.asarray(values, dtype=np.float32).reshape(-1, 1))
 
 
+def default_batch_size(n_rows: int) -> int | None:
+    """Return None (full batch) for up to FULL_BATCH_MAX_ROWS rows, else LARGE_DATA_BATCH_SIZE."""
+    return None if n_rows <= FULL_BATCH_MAX_ROWS else LARGE_DATA_BATCH_SIZE
+
+
 def split_indices(n_rows: int, validation_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Shuffle row indices with ``seed`` and split off the validation share."""
     n_validation = int(round(n_rows * validation_fraction))
@@ -150,7 +169,23 @@ def train(
     ``on_epoch`` is called in this thread after every epoch. ``should_stop`` is
     polled between batches; when it returns True the run ends and returns what
     it has learned so far. Raises TrainingDivergedError when the loss is not finite.
+    Small runs use one PyTorch thread (see ``numpattern.cpu_threads``).
     """
+    n_rows = len(dataset.frame)
+    rows_per_step = min(training_config.batch_size or n_rows, n_rows)
+    sizes = model_config.layer_sizes
+    n_parameters = sum(fan_in * fan_out + fan_out for fan_in, fan_out in itertools.pairwise(sizes))
+    with single_thread_if_small(rows_per_step * n_parameters):
+        return _train(dataset, model_config, training_config, on_epoch, should_stop)
+
+
+def _train(
+    dataset: Dataset,
+    model_config: ModelConfig,
+    training_config: TrainingConfig,
+    on_epoch: EpochCallback | None,
+    should_stop: StopCheck | None,
+) -> TrainingResult:
     started = time.perf_counter()
     config = training_config
 
@@ -164,8 +199,12 @@ def train(
     y_validation = as_column(standardizer.transform_y(y_all[validation_rows]))
 
     model = build_model(model_config, seed=config.seed)
-    optimizer = make_optimizer(model, config)
-    step = _make_step(model, optimizer, config, x_train, y_train, should_stop)
+    # Until release() the model's parameters are views into the network's flat buffer.
+    network = FlatMLP(model)
+    epochs = make_epoch_runner(
+        network, config.optimizer, config.learning_rate, config.batch_size, config.seed,
+        (x_train, y_train), (x_validation, y_validation), should_stop,
+    )
     logger.info(
         "Training %s on %d rows (%d for validation) with %s, %d epochs",
         model_config.describe(), len(x_all), len(validation_rows), config.optimizer, config.epochs,
@@ -183,15 +222,14 @@ def train(
             break
 
         # Step: one pass over the training rows.
-        model.train()
-        train_loss = step()
+        train_loss = epochs.run_epoch()
         if train_loss is None:
             stop_reason = "stopped"
             break
         _check_finite(train_loss, epoch, config)
 
         # Record: validation loss with the updated weights.
-        validation_loss = _evaluate(model, x_validation, y_validation)
+        validation_loss = epochs.validation_loss()
         history.append((epoch, train_loss, validation_loss if validation_loss is not None else math.nan))
         if on_epoch is not None:
             on_epoch(
@@ -201,7 +239,11 @@ def train(
         if best.update(model, validation_loss if validation_loss is not None else train_loss):
             stop_reason = "early_stopping"
             break
+        if epochs.converged:
+            stop_reason = "converged"
+            break
 
+    network.release()
     best.restore(model)
     model.eval()
     history_frame = pd.DataFrame(history, columns=["epoch", "train_loss", "validation_loss"])
@@ -227,76 +269,20 @@ def train(
     )
 
 
-def make_optimizer(model: nn.Module, config: TrainingConfig) -> torch.optim.Optimizer:
-    if config.optimizer == "adam":
-        return torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=0.9)
-    # One L-BFGS iteration per epoch, so progress and stop requests work as for the others.
-    return torch.optim.LBFGS(
-        model.parameters(), lr=config.learning_rate, max_iter=1,
-        history_size=50, line_search_fn="strong_wolfe",
-    )
+def warm_up() -> float:
+    """Train a tiny model once with every optimizer and return the seconds it took.
 
-
-def _make_step(
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    config: TrainingConfig,
-    x_train: torch.Tensor,
-    y_train: torch.Tensor,
-    should_stop: StopCheck | None,
-) -> Callable[[], float | None]:
-    """Return a function that runs one epoch and returns its mean training loss (None if stopped)."""
-    n_rows = x_train.shape[0]
-
-    if config.optimizer == "lbfgs":
-        def closure() -> torch.Tensor:
-            optimizer.zero_grad(set_to_none=True)
-            loss = mse_loss(model(x_train), y_train)
-            loss.backward()
-            return loss
-
-        def lbfgs_epoch() -> float:
-            return optimizer.step(closure).detach().item()
-
-        return lbfgs_epoch
-
-    if config.batch_size is None or config.batch_size >= n_rows:
-        def full_batch_epoch() -> float:
-            optimizer.zero_grad(set_to_none=True)
-            loss = mse_loss(model(x_train), y_train)
-            loss.backward()
-            optimizer.step()
-            return loss.item()
-
-        return full_batch_epoch
-
-    generator = torch.Generator().manual_seed(config.seed)
-
-    def mini_batch_epoch() -> float | None:
-        order = torch.randperm(n_rows, generator=generator)
-        total = 0.0
-        for start in range(0, n_rows, config.batch_size):
-            if should_stop is not None and should_stop():
-                return None
-            rows = order[start : start + config.batch_size]
-            optimizer.zero_grad(set_to_none=True)
-            loss = mse_loss(model(x_train[rows]), y_train[rows])
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(rows)
-        return total / n_rows
-
-    return mini_batch_epoch
-
-
-@torch.no_grad()
-def _evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float | None:
-    if x.shape[0] == 0:
-        return None
-    model.eval()
-    return mse_loss(model(x), y).item()
+    The first run in a process pays one-time costs, such as loading the LAPACK routines
+    behind the least-squares solve of "fast". Calling this at start-up, for example in a
+    background thread, keeps them out of the first real run.
+    """
+    started = time.perf_counter()
+    dataset = generate(DataSpec(n_points=20))
+    for optimizer in OPTIMIZERS:
+        train(dataset, ModelConfig(), TrainingConfig(epochs=2, optimizer=optimizer))
+    elapsed = time.perf_counter() - started
+    logger.info("Warm-up took %.3f s", elapsed)
+    return elapsed
 
 
 def _check_finite(loss: float, epoch: int, config: TrainingConfig) -> None:

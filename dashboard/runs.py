@@ -1,0 +1,123 @@
+"""This session's training runs: starting them, collecting finished ones, and the shared result cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from dashboard import state
+from numpattern.data import Dataset
+from numpattern.errors import NumpatternError
+from numpattern.jobs import TrainingJob, start_job
+from numpattern.model import ModelConfig
+from numpattern.result_cache import ResultCache, training_key
+from numpattern.training import TrainingConfig, TrainingResult
+
+# Older runs are dropped beyond this, so a long session cannot hold unbounded memory.
+MAX_RUNS_PER_SESSION = 10
+
+
+@dataclass(frozen=True, eq=False)
+class Run:
+    run_id: int
+    label: str
+    result: TrainingResult
+    dataset: Dataset
+    from_cache: bool
+
+
+@st.cache_resource(show_spinner=False)
+def result_cache() -> ResultCache:
+    """Finished results shared by every session of this server process."""
+    return ResultCache(max_entries=32)
+
+
+def runs() -> list[Run]:
+    return st.session_state.setdefault(state.TRAIN_RUNS, [])
+
+
+def latest_run() -> Run | None:
+    session_runs = runs()
+    return session_runs[-1] if session_runs else None
+
+
+def find_run(run_id: int) -> Run | None:
+    return next((run for run in runs() if run.run_id == run_id), None)
+
+
+def current_job() -> TrainingJob | None:
+    return st.session_state.get(state.TRAIN_JOB)
+
+
+def job_running() -> bool:
+    job = current_job()
+    return job is not None and job.running
+
+
+def _add_run(label: str, result: TrainingResult, dataset: Dataset, from_cache: bool) -> Run:
+    run_id = st.session_state.get(state.TRAIN_NEXT_RUN_ID, 1)
+    st.session_state[state.TRAIN_NEXT_RUN_ID] = run_id + 1
+    run = Run(run_id, label or f"Run {run_id}", result, dataset, from_cache)
+    session_runs = runs()
+    session_runs.append(run)
+    del session_runs[:-MAX_RUNS_PER_SESSION]
+    return run
+
+
+def start_training(label: str, dataset: Dataset, model_config: ModelConfig, training_config: TrainingConfig) -> Run | None:
+    """Reuse a cached result (returned as a Run) or start a background job (returns None)."""
+    key = training_key(dataset, model_config, training_config)
+    cached = result_cache().get(key)
+    if cached is not None:
+        run = _add_run(label, cached, dataset, from_cache=True)
+        st.session_state[state.TRAIN_NOTICE] = (
+            "success",
+            f"{run.label}: these exact data and settings were trained before, so the stored result "
+            "was reused instantly (no retraining).",
+        )
+        return run
+    st.session_state[state.TRAIN_JOB] = start_job(dataset, model_config, training_config, label=label)
+    return None
+
+
+def collect_finished_job() -> Run | None:
+    """Move a finished job's result into this session's runs; keep its error as a notice."""
+    job = current_job()
+    if job is None or job.running:
+        return None
+    del st.session_state[state.TRAIN_JOB]
+    if job.error is not None:
+        st.session_state[state.TRAIN_NOTICE] = ("error", job.error)
+        return None
+    result = job.result
+    result_cache().put(training_key(job.dataset, job.model_config, job.training_config), result)
+    run = _add_run(job.label, result, job.dataset, from_cache=False)
+    if result.stop_reason == "stopped":
+        message = (
+            f"{run.label} was stopped after {result.epochs_run} epochs. What it learned so far is kept "
+            "below and can be used on the Predict page."
+        )
+        st.session_state[state.TRAIN_NOTICE] = ("info", message)
+    return run
+
+
+def show_notice() -> None:
+    notice = st.session_state.pop(state.TRAIN_NOTICE, None)
+    if notice is None:
+        return
+    kind, message = notice
+    {"success": st.success, "info": st.info, "error": st.error}[kind](message)
+
+
+def next_label(prefix: str = "Run") -> str:
+    return f"{prefix} {st.session_state.get(state.TRAIN_NEXT_RUN_ID, 1)}"
+
+
+def try_start(label: str, dataset: Dataset, model_config: ModelConfig, training_config: TrainingConfig) -> Run | None:
+    """Like start_training, but shows a friendly error instead of raising."""
+    try:
+        return start_training(label, dataset, model_config, training_config)
+    except NumpatternError as error:
+        st.error(str(error))
+        return None

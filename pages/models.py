@@ -1,0 +1,101 @@
+"""Saved models page: list, download, upload and delete checkpoints."""
+
+import streamlit as st
+
+from dashboard import state
+from dashboard.checkpoints import load_cached, show_card
+from dashboard.frame import begin_page
+from dashboard.saving import remember_saved
+from numpattern.checkpoint import (
+    checkpoint_path,
+    default_models_dir,
+    delete_checkpoint,
+    import_checkpoint,
+    list_checkpoints,
+    load_checkpoint_bytes,
+)
+from numpattern.errors import NumpatternError
+
+folder = default_models_dir()
+saved_here = st.session_state.setdefault(state.MODELS_SAVED_NAMES, [])
+
+
+def upload_section() -> None:
+    st.subheader("Upload a checkpoint")
+    st.caption(
+        "Only .safetensors checkpoints saved by numpattern are accepted. Other files, such as PyTorch .pth "
+        "or pickle files, are rejected without being opened, because they can run code."
+    )
+    upload = st.file_uploader("Checkpoint file", key=state.MODELS_UPLOAD)
+    if upload is None:
+        return
+    data = upload.getvalue()
+    try:
+        # Validated as soon as it arrives, so a bad file is rejected before any button is offered.
+        checkpoint = load_checkpoint_bytes(data, upload.name)
+    except NumpatternError as error:
+        st.error(f"Upload rejected: {error}")
+        return
+    st.success(f"'{upload.name}' is a valid numpattern checkpoint.")
+    show_card(checkpoint.card)
+    if st.button("Add to saved models", key="models.import"):
+        try:
+            path = import_checkpoint(data, upload.name, folder)
+        except NumpatternError as error:
+            st.error(str(error))
+            return
+        remember_saved(path.stem)
+        st.session_state[state.MODELS_NOTICE] = f"Added '{path.stem}'. You can now choose it on the Predict page."
+        st.rerun()
+
+
+def details_section(table) -> None:
+    valid = table[table["valid"]]
+    if valid.empty:
+        return
+    st.subheader("Details")
+    name = st.selectbox("Checkpoint", list(valid["name"]), key=state.MODELS_SELECTED)
+    path = checkpoint_path(name, folder)
+    try:
+        checkpoint = load_cached(path)
+    except NumpatternError as error:
+        st.error(str(error))
+        return
+    show_card(checkpoint.card)
+    download_column, delete_column = st.columns(2)
+    download_column.download_button(
+        "Download checkpoint", data=path.read_bytes(), file_name=path.name,
+        mime="application/octet-stream", key="models.download", on_click="ignore",
+    )
+    if name in saved_here:
+        if delete_column.button("Delete this checkpoint", key="models.delete"):
+            try:
+                delete_checkpoint(name, folder)
+            except NumpatternError as error:
+                st.error(str(error))
+            else:
+                saved_here.remove(name)
+                st.session_state[state.MODELS_NOTICE] = f"Deleted '{name}'."
+                st.rerun()
+    else:
+        delete_column.caption("Only checkpoints you saved or uploaded in this session can be deleted here.")
+
+
+begin_page(
+    "Saved models",
+    "Checkpoints are trained models stored as files. Download them, add your own, or remove ones you saved.",
+)
+
+notice = st.session_state.pop(state.MODELS_NOTICE, None)
+if notice:
+    st.success(notice)
+table = list_checkpoints(folder)
+if table.empty:
+    st.info("No checkpoints are saved yet. Train a model and save it on the **2. Train** page.")
+else:
+    shown = table[["name", "data", "model", "r2", "created_at", "problem"]].rename(
+        columns={"name": "Name", "data": "Data", "model": "Model", "r2": "R²", "created_at": "Created", "problem": "Problem"}
+    )
+    st.dataframe(shown, hide_index=True)
+    details_section(table)
+upload_section()

@@ -1,0 +1,185 @@
+"""Figures: traces and names, point caps, log-scale loss, shaded training range, no theme of their own."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from numpattern.figures import (
+    CURVE_POINTS,
+    MAX_CHART_POINTS,
+    curve_grid,
+    data_figure,
+    fit_figure,
+    loss_figure,
+    prediction_figure,
+    residual_figure,
+    sample_rows,
+)
+
+
+def history_frame(epochs: int, with_validation: bool = True) -> pd.DataFrame:
+    epoch = np.arange(1, epochs + 1)
+    return pd.DataFrame(
+        {
+            "epoch": epoch,
+            "train_loss": 1.0 / epoch,
+            "validation_loss": 2.0 / epoch if with_validation else np.full(epochs, np.nan),
+        }
+    )
+
+
+def trace_names(figure) -> list[str]:
+    return [trace.name for trace in figure.data]
+
+
+def test_sample_rows_small_frame_unchanged():
+    frame = pd.DataFrame({"x": np.arange(10.0), "y": np.arange(10.0)})
+
+    shown, sampled = sample_rows(frame, max_points=10)
+
+    assert shown is frame
+    assert not sampled
+
+
+def test_sample_rows_large_frame_capped_in_order():
+    frame = pd.DataFrame({"x": np.arange(1000.0), "y": np.arange(1000.0)})
+
+    shown, sampled = sample_rows(frame, max_points=100, seed=1)
+    again, _ = sample_rows(frame, max_points=100, seed=1)
+
+    assert sampled
+    assert len(shown) == 100
+    assert shown["x"].is_monotonic_increasing
+    assert shown["x"].is_unique
+    pd.testing.assert_frame_equal(shown, again)
+
+
+def test_curve_grid_spans_range():
+    grid = curve_grid((-2.0, 4.0))
+
+    assert len(grid) == CURVE_POINTS
+    assert grid[0] == -2.0
+    assert grid[-1] == 4.0
+
+
+def test_data_figure_caps_points():
+    frame = pd.DataFrame({"x": np.arange(25_000.0), "y": np.arange(25_000.0)})
+
+    figure = data_figure(frame)
+
+    assert trace_names(figure) == ["data"]
+    assert len(figure.data[0].x) == MAX_CHART_POINTS
+
+
+def test_data_figure_with_true_curve_and_labels():
+    frame = pd.DataFrame({"x": [0.0, 1.0, 2.0], "y": [2.0, 5.0, 8.0]})
+    curve = (np.array([0.0, 2.0]), np.array([2.0, 8.0]))
+
+    figure = data_figure(frame, curve, x_label="hours", y_label="price")
+
+    assert trace_names(figure) == ["data", "true curve"]
+    assert list(figure.data[1].y) == [2.0, 8.0]
+    assert figure.layout.xaxis.title.text == "hours"
+    assert figure.layout.yaxis.title.text == "price"
+
+
+def test_loss_figure_log_scale_two_lines():
+    figure = loss_figure({"run": history_frame(50)})
+
+    assert trace_names(figure) == ["training loss", "validation loss"]
+    assert figure.layout.yaxis.type == "log"
+    assert list(figure.data[0].y) == list(1.0 / np.arange(1, 51))
+
+
+def test_loss_figure_without_validation_one_line():
+    figure = loss_figure({"run": history_frame(20, with_validation=False)})
+
+    assert trace_names(figure) == ["training loss"]
+
+
+def test_loss_figure_validation_hidden_on_request():
+    figure = loss_figure({"run": history_frame(20)}, show_validation=False)
+
+    assert trace_names(figure) == ["training loss"]
+
+
+def test_loss_figure_several_runs_prefixed():
+    figure = loss_figure({"adam": history_frame(10), "sgd": history_frame(10)})
+
+    assert trace_names(figure) == ["adam: training loss", "adam: validation loss", "sgd: training loss", "sgd: validation loss"]
+
+
+def test_loss_figure_long_history_thinned_keeps_last_epoch():
+    figure = loss_figure({"run": history_frame(9_999)})
+
+    epochs = list(figure.data[0].x)
+    assert len(epochs) <= 2_001
+    assert epochs[0] == 1
+    assert epochs[-1] == 9_999
+
+
+def test_fit_figure_three_layers():
+    frame = pd.DataFrame({"x": [0.0, 1.0, 2.0], "y": [0.0, 1.0, 4.0]})
+    grid = np.linspace(0.0, 2.0, 5)
+
+    figure = fit_figure(frame, (grid, grid**2), true_curve=(grid, grid**2))
+
+    assert trace_names(figure) == ["data", "true curve", "model"]
+    assert list(figure.data[2].x) == list(grid)
+
+
+def test_residual_figure_values_and_zero_line():
+    x = np.array([0.0, 1.0, 2.0])
+    residual = np.array([0.5, -0.25, 0.0])
+
+    figure = residual_figure(x, residual)
+
+    assert trace_names(figure) == ["residual"]
+    assert list(figure.data[0].y) == [0.5, -0.25, 0.0]
+    assert [shape.y0 for shape in figure.layout.shapes] == [0]
+
+
+def test_prediction_figure_marks_inside_and_outside():
+    grid = np.linspace(-5.0, 15.0, 21)
+    predictions = pd.DataFrame({"x": [1.0, 5.0, 12.0], "y": [5.0, 17.0, 38.0], "extrapolated": [False, False, True]})
+
+    figure = prediction_figure((grid, 3 * grid + 2), (0.0, 10.0), predictions)
+
+    assert trace_names(figure) == ["model", "prediction", "prediction outside training range"]
+    assert list(figure.data[1].x) == [1.0, 5.0]
+    assert list(figure.data[2].x) == [12.0]
+    shaded = figure.layout.shapes[0]
+    assert (shaded.x0, shaded.x1) == (0.0, 10.0)
+
+
+@pytest.mark.parametrize(
+    "predictions",
+    [None, pd.DataFrame({"x": [], "y": [], "extrapolated": []})],
+    ids=["none", "empty"],
+)
+def test_prediction_figure_without_predictions(predictions):
+    grid = np.linspace(0.0, 1.0, 3)
+
+    figure = prediction_figure((grid, grid), (0.0, 1.0), predictions)
+
+    assert trace_names(figure) == ["model"]
+
+
+def test_prediction_figure_all_inside_has_no_outside_trace():
+    grid = np.linspace(0.0, 10.0, 11)
+    predictions = pd.DataFrame({"x": [2.0], "y": [8.0], "extrapolated": [False]})
+
+    figure = prediction_figure((grid, grid), (0.0, 10.0), predictions)
+
+    assert trace_names(figure) == ["model", "prediction"]
+
+
+def test_figures_set_no_colors_of_their_own():
+    frame = pd.DataFrame({"x": [0.0, 1.0, 2.0], "y": [0.0, 1.0, 2.0]})
+
+    for figure in [data_figure(frame), loss_figure({"run": history_frame(5)}), residual_figure(frame["x"], frame["y"])]:
+        assert figure.layout.paper_bgcolor is None
+        assert figure.layout.plot_bgcolor is None
+        assert figure.layout.uirevision == "keep"
