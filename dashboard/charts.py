@@ -10,7 +10,7 @@ from numpattern.figures import curve_grid
 
 
 def true_curve(dataset: Dataset) -> tuple[np.ndarray, np.ndarray] | None:
-    """The noise-free curve of generated data over its x range, or None for measured data."""
+    """Return the noise-free curve of generated data over its x range, or None for measured data."""
     function = true_function_from_source(dataset.source)
     if function is None:
         return None

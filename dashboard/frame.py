@@ -8,9 +8,9 @@ from dashboard import runs
 
 
 def begin_page(title: str, purpose: str) -> None:
-    # Done in each page rather than in app.py: Streamlit can run a page script without the
-    # entry file (for example AppTest reruns when a pages/ folder exists), and a run that
-    # finished while another page was shown must still reach this one.
+    # Each page collects, not app.py, because Streamlit can run a page script without the entry
+    # file (AppTest does so on reruns when a pages/ folder exists). A run that finished while
+    # another page was shown must still reach this one.
     runs.collect_finished_job()
     st.title(title)
     st.write(purpose)

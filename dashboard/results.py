@@ -22,7 +22,7 @@ def learned_sentence(run: Run) -> str:
 
 
 def show_learned(run: Run) -> None:
-    """The learned relationship in words, beside where the data came from."""
+    """Show the learned relationship in words, beside where the data came from."""
     learned_column, source_column = st.columns(2)
     with learned_column:
         st.markdown("**What the model learned**")

@@ -15,8 +15,8 @@ logger = logging.getLogger(__name__)
 
 
 def _train_tiny_models() -> None:
-    # The first optimizer created in a process triggers a slow import inside torch (about 1 s);
-    # a two-epoch run with each optimizer moves that cost here.
+    # The first optimizer created in a process triggers a slow import inside torch (about 1 s on
+    # a 2-core machine). A two-epoch run with each optimizer pays that cost here instead.
     dataset = generate(DataSpec(n_points=20))
     for optimizer in ("adam", "sgd", "lbfgs"):
         train(dataset, ModelConfig(), TrainingConfig(epochs=2, optimizer=optimizer, learning_rate=0.01))

@@ -90,7 +90,12 @@ class TrainingJob:
 
     def snapshot(self) -> JobSnapshot:
         with self._lock:
-            status = "running" if self.running else ("failed" if self.error else "done")
+            if self.running:
+                status = "running"
+            elif self.error:
+                status = "failed"
+            else:
+                status = "done"
             curve = self._curve
             return JobSnapshot(
                 status=status,

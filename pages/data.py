@@ -125,8 +125,8 @@ def show_preview(dataset: Dataset) -> None:
         if len(dataset.frame) > 10_000:
             st.caption("The chart shows a random sample of 10,000 examples so the page stays fast.")
     with table_column:
-        shown, _ = sample_rows(dataset.frame, PREVIEW_ROWS)
-        st.dataframe(shown, height=360, hide_index=True)
+        preview_rows, _ = sample_rows(dataset.frame, PREVIEW_ROWS)
+        st.dataframe(preview_rows, height=360, hide_index=True)
         if len(dataset.frame) > PREVIEW_ROWS:
             st.caption(f"Showing {PREVIEW_ROWS:,} of {len(dataset.frame):,} rows.")
 

@@ -93,9 +93,9 @@ table = list_checkpoints(folder)
 if table.empty:
     st.info("No checkpoints are saved yet. Train a model and save it on the **2. Train** page.")
 else:
-    shown = table[["name", "data", "model", "r2", "created_at", "problem"]].rename(
+    display_table = table[["name", "data", "model", "r2", "created_at", "problem"]].rename(
         columns={"name": "Name", "data": "Data", "model": "Model", "r2": "R²", "created_at": "Created", "problem": "Problem"}
     )
-    st.dataframe(shown, hide_index=True)
+    st.dataframe(display_table, hide_index=True)
     details_section(table)
 upload_section()

@@ -96,7 +96,7 @@ def show_predictions(choice: Choice, x_values: list[float]) -> None:
     if outside:
         st.warning(extrapolation_warning(outside, choice.x_range))
 
-    shown = pd.DataFrame(
+    display_table = pd.DataFrame(
         {
             choice.x_label: table["x"],
             f"predicted {choice.y_label}": table["y"],
@@ -105,9 +105,9 @@ def show_predictions(choice: Choice, x_values: list[float]) -> None:
     )
     chart_column, table_column = st.columns([2, 1])
     with table_column:
-        st.dataframe(shown, hide_index=True, height=320)
+        st.dataframe(display_table, hide_index=True, height=320)
         st.download_button(
-            "Download predictions (CSV)", shown.to_csv(index=False).encode(), file_name="predictions.csv",
+            "Download predictions (CSV)", display_table.to_csv(index=False).encode(), file_name="predictions.csv",
             mime="text/csv", key="predict.download", on_click="ignore",
         )
     with chart_column:
