@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 
@@ -12,6 +13,8 @@ from numpattern.model import ModelConfig
 from numpattern.training import TrainingConfig, train
 
 logger = logging.getLogger(__name__)
+
+WARM_UP_EXIT_WAIT_SECONDS = 10.0
 
 
 def _train_tiny_models() -> None:
@@ -28,4 +31,6 @@ def start_warm_up() -> threading.Thread:
     """Start the warm-up once per server process."""
     thread = threading.Thread(target=_train_tiny_models, name="numpattern-warm-up", daemon=True)
     thread.start()
+    # A daemon thread killed inside torch at interpreter exit aborts the process, so exit waits for it.
+    atexit.register(thread.join, WARM_UP_EXIT_WAIT_SECONDS)
     return thread

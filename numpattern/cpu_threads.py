@@ -3,21 +3,18 @@
 A training step of a small network is a series of operations of a few microseconds each.
 With two threads, PyTorch hands parts of them to an OpenMP worker, and when another
 process keeps the second core busy each hand-off can wait for that worker to be scheduled.
-Measured on two cores (1→64→64→1 MLP, 800 rows, Adam): alone, two threads ran 2,800 and
-one thread 2,500 epochs/s; next to one busy process, two threads fell to 650 epochs/s
-while one thread kept 2,050.
+Measured with ``train`` on two cores (1→64→64→1 MLP, 800 rows, Adam, 300 epochs): on an
+otherwise idle machine two threads ran 2,800 epochs/s and one thread 2,500. Next to one
+busy process, two threads fell to 650 epochs/s while one thread kept 2,050.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import torch
-
-logger = logging.getLogger(__name__)
 
 # Work of one step, in rows times parameters, up to which training runs on one thread.
 # Larger steps (for example 1→32→32→1 on 8192 rows, 9.4 million) ran 25 % faster on two.
@@ -37,7 +34,7 @@ def single_thread_if_small(work: int) -> Iterator[None]:
     small runs began is restored when each run ends.
 
     NOTE: a thread started while a small run is in progress begins with one thread and
-    keeps it until it calls ``torch.set_num_threads`` itself (or trains, which restores).
+    keeps it until it calls ``torch.set_num_threads`` itself or ends a small run of its own.
     """
     global _runs_inside, _threads_outside
     if work > SINGLE_THREAD_MAX_WORK:

@@ -135,7 +135,9 @@ def describe_source(source: dict[str, Any]) -> str:
             f"{source.get('rows_used')} rows"
         )
     if kind == "dataset":
-        return f"{source.get('title', source.get('name'))}: {source.get('y_column')} against {source.get('x_column')}"
+        y_name = source.get("y_label") or source.get("y_column")
+        x_name = source.get("x_label") or source.get("x_column")
+        return f"{source.get('title', source.get('name'))}: {y_name} against {x_name}"
     return "data of unknown origin"
 
 

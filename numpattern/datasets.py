@@ -102,6 +102,8 @@ def load_dataset(name: str) -> Dataset:
         "title": info.title,
         "x_column": info.x_column,
         "y_column": info.y_column,
+        "x_label": info.x_label,
+        "y_label": info.y_label,
         "rows_used": len(complete),
     }
     return Dataset(frame=complete, source=source, x_label=info.x_label, y_label=info.y_label)

@@ -25,13 +25,14 @@ class LearnedRelationship:
     degree: int  # degree of the best polynomial that describes the model's curve
     coefficients: tuple[float, ...]  # highest power first, as numpy.polyfit returns them
     r2: float  # how much of the model's curve that polynomial explains
+    x_scale: float = 1.0  # largest |x| of the range described, for formatting small coefficients
 
     def sentence(self) -> str:
         if self.is_line:
-            return f"The model behaves like y ≈ {format_polynomial((self.slope, self.intercept))}."
+            return f"The model behaves like y ≈ {format_polynomial((self.slope, self.intercept), self.x_scale)}."
         return (
             f"The model learned a curve, not a straight line. The closest polynomial of degree "
-            f"{self.degree or 1} is y ≈ {format_polynomial(self.coefficients)}, which matches the "
+            f"{self.degree or 1} is y ≈ {format_polynomial(self.coefficients, self.x_scale)}, which matches the "
             f"model's curve with R² = {self.r2:.3f}."
         )
 
@@ -40,34 +41,44 @@ def describe_model(predict: Callable[[np.ndarray], np.ndarray], x_range: tuple[f
     """Fit polynomials of degree 1 to 3 to the model's own outputs over ``x_range``."""
     x = np.linspace(x_range[0], x_range[1], GRID_POINTS)
     y = predict(x)
+    x_scale = float(max(abs(x_range[0]), abs(x_range[1])))
 
     # R² is undefined for a flat curve, so rounding noise alone would make it look like no line.
     if np.ptp(y) <= FLAT_TOLERANCE * np.max(np.abs(y)):
         level = float(np.mean(y))
-        return LearnedRelationship(True, 0.0, level, 1, (0.0, level), 1.0)
+        return LearnedRelationship(True, 0.0, level, 1, (0.0, level), 1.0, x_scale)
 
     fits = []
     for degree in range(1, MAX_DEGREE + 1):
-        coefficients = np.polyfit(x, y, degree)
-        r2 = regression_metrics(y, np.polyval(coefficients, x))["r2"]
-        fits.append((degree, tuple(float(c) for c in coefficients), r2))
+        # Fitting in a scaled domain stays well conditioned for x in the thousands.
+        polynomial = np.polynomial.Polynomial.fit(x, y, degree)
+        coefficients = tuple(float(c) for c in polynomial.convert().coef[::-1])
+        coefficients = (0.0,) * (degree + 1 - len(coefficients)) + coefficients
+        r2 = regression_metrics(y, polynomial(x))["r2"]
+        fits.append((degree, coefficients, r2))
 
     degree, coefficients, r2 = fits[0]
     if r2 >= LINE_R2_THRESHOLD:
-        return LearnedRelationship(True, coefficients[0], coefficients[1], 1, coefficients, r2)
+        return LearnedRelationship(True, coefficients[0], coefficients[1], 1, coefficients, r2, x_scale)
     degree, coefficients, r2 = max(fits, key=lambda fit: fit[2] - 0.01 * fit[0])
-    return LearnedRelationship(False, None, None, degree, coefficients, r2)
+    return LearnedRelationship(False, None, None, degree, coefficients, r2, x_scale)
 
 
-def format_polynomial(coefficients: tuple[float, ...]) -> str:
-    """Format coefficients (highest power first) as text such as ``3.00x + 2.00``."""
+def format_polynomial(coefficients: tuple[float, ...], x_scale: float = 1.0) -> str:
+    """Format coefficients (highest power first) as text such as ``3.00x + 2.00``.
+
+    ``x_scale`` is the largest |x| of interest. A term whose size there stays below 0.005
+    prints as 0.00; a larger term with a small coefficient keeps three significant digits
+    in powers of ten, as x³ terms over x up to 100,000 need.
+    """
     degree = len(coefficients) - 1
     terms = []
     for power, value in zip(range(degree, -1, -1), coefficients):
-        magnitude = f"{abs(value):.2f}" if abs(value) < 1e4 else f"{abs(value):.3g}"
+        size_at_scale = abs(value) * max(abs(x_scale), 1.0) ** power
+        magnitude = _format_magnitude(abs(value), negligible=size_at_scale < 0.005)
         variable = "" if power == 0 else "x" if power == 1 else f"x{_superscript(power)}"
         # A value that rounds to 0.00 shows as "+ 0.00", not "- 0.00".
-        sign = "-" if value < 0 and float(magnitude) != 0.0 else "+"
+        sign = "-" if value < 0 and magnitude != "0.00" else "+"
         terms.append((sign, f"{magnitude}{variable}"))
     first_sign, first_term = terms[0]
     text = ("-" if first_sign == "-" else "") + first_term
@@ -76,5 +87,16 @@ def format_polynomial(coefficients: tuple[float, ...]) -> str:
     return text
 
 
+def _format_magnitude(value: float, negligible: bool) -> str:
+    if negligible or value == 0:
+        return "0.00"
+    if 0.01 <= value < 1e4:
+        return f"{value:.2f}"
+    if value >= 1e4 and value < 1e6:
+        return f"{value:.3g}"
+    mantissa, exponent = f"{value:.2e}".split("e")
+    return f"{mantissa}×10{_superscript(int(exponent))}"
+
+
 def _superscript(power: int) -> str:
-    return str(power).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return str(power).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))

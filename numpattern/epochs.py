@@ -60,7 +60,11 @@ class GradientEpochs:
         if self._shared_pass:
             self._x_both = torch.cat([self.x, self.x_validation])
             self._y_both = torch.cat([self.y, self.y_validation])
-        self._residual_both: torch.Tensor | None = None
+            # The network reuses one residual buffer for every pass over these rows.
+            residual = network.residual(self._x_both, self._y_both).view(-1)
+            self._train_residual = residual[: self.n_rows]
+            self._validation_residual = residual[self.n_rows :]
+            self._forward_is_current = True
 
     def run_epoch(self) -> float | None:
         if self._shared_pass:
@@ -73,18 +77,18 @@ class GradientEpochs:
 
     def validation_loss(self) -> float | None:
         if self._shared_pass:
-            self._residual_both = self.network.residual(self._x_both, self._y_both)
-            return mean_square(self._residual_both[self.n_rows :])
+            self.network.residual(self._x_both, self._y_both)
+            self._forward_is_current = True
+            return mean_square(self._validation_residual)
         if self.x_validation.shape[0] == 0:
             return None
         return self.network.loss(self.x_validation, self.y_validation)
 
     def _shared_full_batch_epoch(self) -> float:
-        residual = self._residual_both
-        self._residual_both = None
-        if residual is None:
-            residual = self.network.residual(self._x_both, self._y_both)
-        loss = mean_square(residual[: self.n_rows])
+        if not self._forward_is_current:
+            self.network.residual(self._x_both, self._y_both)
+        self._forward_is_current = False
+        loss = mean_square(self._train_residual)
         self.network.backward(self._x_both, self.n_rows)
         self.optimizer.step(self.network.gradient)
         return loss
@@ -149,12 +153,16 @@ def make_epoch_runner(
 ) -> EpochRunner:
     """Build the epoch runner for ``optimizer``, one of numpattern.training.OPTIMIZERS.
 
-    "fast" first moves the network to a data-aware starting point (see ``warm_start``)
-    and then runs L-BFGS with full steps; it ignores ``learning_rate`` and ``batch_size``.
+    "fast" first moves the network to a data-aware starting point (see ``warm_start``).
+    It then runs L-BFGS with full steps and a looser stopping rule, and ignores
+    ``learning_rate`` and ``batch_size``.
     """
     if optimizer == "fast":
         warm_start(network, *train_data)
-        return LBFGSEpochs(network, train_data, validation_data, LBFGSSettings())
+        # Stop once 10 iterations gain less than 0.1 %. On y = x² (1000 points on [-3, 3],
+        # ten ReLU units) this ended after about 190 iterations with a 13 % larger maximum
+        # error than the 0.01 % default, which ran about 520 iterations.
+        return LBFGSEpochs(network, train_data, validation_data, LBFGSSettings(stall_tolerance=1e-3))
     if optimizer == "lbfgs":
         return LBFGSEpochs(network, train_data, validation_data, LBFGSSettings(initial_step=learning_rate))
     if optimizer == "adam":

@@ -6,9 +6,11 @@ its own job object, under a lock; callers read copies through ``snapshot()``.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +29,8 @@ MAX_CONCURRENT_JOBS = 4
 
 # Shared by every session in the process, so a public server never trains more than a few models at once.
 _job_slots = threading.BoundedSemaphore(MAX_CONCURRENT_JOBS)
+_live_jobs: weakref.WeakSet[TrainingJob] = weakref.WeakSet()
+SHUTDOWN_WAIT_SECONDS = 5.0
 
 
 class ServerBusyError(NumpatternError):
@@ -175,5 +179,17 @@ def start_job(
     job._started_at = time.perf_counter()
     job._thread = threading.Thread(target=job._run, name=f"numpattern-train-{label}", daemon=True)
     job._thread.start()
+    _live_jobs.add(job)
     logger.info("Started training job %s", label)
     return job
+
+
+@atexit.register
+def _stop_jobs_at_exit() -> None:
+    # A daemon thread killed inside torch at interpreter exit aborts the process, so running
+    # jobs are asked to stop and given a moment to return first.
+    jobs = list(_live_jobs)
+    for job in jobs:
+        job.request_stop()
+    for job in jobs:
+        job.wait(SHUTDOWN_WAIT_SECONDS)

@@ -21,7 +21,9 @@ class LBFGSSettings:
     """Settings of the L-BFGS iterations.
 
     ``initial_step`` scales the first trial step of every line search, where 1 is the
-    full quasi-Newton step; the line search doubles or halves it from there.
+    full quasi-Newton step, and the line search doubles or halves it from there. An
+    iteration without curvature information (the first, or one after a reset) also
+    divides its trial step by the sum of the absolute gradient entries when that exceeds 1.
     A run has converged when the largest gradient entry is at most ``gradient_tolerance``,
     when the last ``stall_iterations`` iterations together lowered the loss by less than
     ``stall_tolerance`` times the loss, or when the line search finds no lower loss at all.
@@ -69,7 +71,7 @@ class LBFGS:
             slope = -float(self.gradient @ self.gradient)
         first_step = self.settings.initial_step
         if not self._history:
-            # Without curvature information the gradient's scale is unknown; start small.
+            # Without curvature information the scale of a good step is unknown, so start small.
             first_step *= min(1.0, 1.0 / float(np.sum(np.abs(self.gradient))))
 
         # Line search, then remember the step as a curvature pair.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
 import logging
 import math
@@ -43,9 +42,9 @@ class TrainingConfig:
     """How to train. ``batch_size=None`` trains on the full batch every epoch.
 
     For L-BFGS one epoch is one L-BFGS iteration over the full batch, and the run
-    ends early once L-BFGS has converged; ``learning_rate`` scales its first trial step.
-    "fast" is the quickest way to a fit: it spreads the first-layer units over the
-    x range, solves the output layer by least squares, then runs L-BFGS with full
+    ends early once L-BFGS has converged. ``learning_rate`` scales its trial steps.
+    "fast" is the quickest way to a fit: it places the first-layer units among the
+    x values, solves the output layer by least squares, then runs L-BFGS with full
     steps until converged. It ignores ``learning_rate`` and ``batch_size``.
     ``early_stopping_patience`` stops after that many epochs without a lower
     validation loss (training loss when there is no validation split) and keeps
@@ -310,7 +309,8 @@ class _BestWeights:
             return False
         if loss < self.best_loss:
             self.best_loss = loss
-            self.best_state = copy.deepcopy(model.state_dict())
+            # Cloning each tensor is several times cheaper than copy.deepcopy of the dict.
+            self.best_state = {name: value.detach().clone() for name, value in model.state_dict().items()}
             self.epochs_without_improvement = 0
             return False
         self.epochs_without_improvement += 1

@@ -454,3 +454,78 @@ def test_data_csv_over_size_limit(app):
     errors = texts(app.error)
     assert len(errors) == 1
     assert "40 MB" in errors[0]
+
+
+# --- large data and agreement with the CLI ------------------------------------------------
+
+
+def chart_points(chart) -> int:
+    """Count the x values a Plotly chart sends to the browser, decoding Plotly's binary arrays."""
+    import base64
+    import json
+
+    import numpy as np
+
+    total = 0
+    for trace in json.loads(chart.proto.spec)["data"]:
+        x = trace.get("x")
+        if isinstance(x, dict) and "bdata" in x:
+            total += len(base64.b64decode(x["bdata"])) // np.dtype(x["dtype"]).itemsize
+        elif x is not None:
+            total += len(x)
+    return total
+
+
+def test_large_csv_charts_stay_small(app):
+    rows = 1_000_000
+    lines = "\n".join(f"{i / 1000:.3f},{3 * i / 1000 + 2:.3f}" for i in range(rows))
+    choose_upload(app, "million.csv", f"x,y\n{lines}\n".encode())
+    assert not app.error
+    assert len(app.session_state["data.dataset"].frame) == rows
+    assert any("random sample of 10,000" in text for text in texts(app.caption))
+    for chart in app.get("plotly_chart"):
+        assert chart_points(chart) <= 10_000
+
+    go_to(app, "train")
+    app.number_input(key="train.epochs").set_value(1).run()
+    app.button(key="train.start").click().run()
+    run_until(app, job_finished, timeout=120)
+    run = session_runs(app)[-1]
+    assert run.result.training_config.batch_size == 8192
+    charts = app.get("plotly_chart")
+    assert len(charts) >= 3
+    for chart in charts:
+        assert chart_points(chart) <= 2 * 10_000 + 1_000  # data sample plus curve traces
+
+
+def test_app_and_cli_predict_alike(app, models_dir, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    content = "hours,score\n" + "\n".join(f"{h},{40 + 5 * h + (h % 3)}" for h in range(1, 41)) + "\n"
+    csv_path = tmp_path / "scores.csv"
+    csv_path.write_text(content)
+
+    choose_upload(app, "scores.csv", content.encode())
+    go_to(app, "train")
+    app.number_input(key="train.epochs").set_value(500).run()
+    app.number_input(key="train.seed").set_value(3).run()
+    app.button(key="train.start").click().run()
+    run_until(app, job_finished)
+    go_to(app, "predict")
+    app.text_input(key="predict.x_text").input("12.5").run()
+    app_value = float(app.metric[0].value)
+
+    environment = {"NUMPATTERN_MODELS_DIR": str(models_dir), "PATH": ""}
+    common = [sys.executable, "-m", "numpattern"]
+    subprocess.run(
+        [*common, "train", "--csv", str(csv_path), "--epochs", "500", "--seed", "3", "--out", "from-cli"],
+        cwd=REPO, env=environment, check=True, capture_output=True,
+    )
+    output = subprocess.run(
+        [*common, "predict", "12.5", "--model", "from-cli", "--json"],
+        cwd=REPO, env=environment, check=True, capture_output=True, text=True,
+    ).stdout
+    cli_value = json.loads(output)[0]["y"]
+    assert cli_value == pytest.approx(app_value, abs=1e-4)

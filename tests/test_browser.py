@@ -114,3 +114,35 @@ def test_browser_demo_and_shipped_prediction(browser_page):
     assert problems == [], "\n".join(problems)
     # Blocked requests are fine (they must not be needed), but none may have reached another host.
     assert all("127.0.0.1" not in url for url in blocked)
+
+
+def test_browser_gapminder_train_and_predict(browser_page):
+    from numpattern.datasets import load_dataset
+
+    app, page, _ = browser_page
+    page.goto(app.url)
+    page.get_by_role("heading", name="Watch a machine learn a pattern").wait_for(timeout=PAGE_TIMEOUT_MS)
+
+    open_page(page, PAGES["data"])
+    page.get_by_text("Real dataset", exact=True).click()
+    choose_option(page, "Dataset", "Wealth and life expectancy")
+    page.get_by_text("GDP per person").first.wait_for(timeout=PAGE_TIMEOUT_MS)
+    assert_no_exception(page, "data-gapminder")
+
+    open_page(page, PAGES["train"])
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("What the model learned").wait_for(timeout=DEMO_TIMEOUT_MS)
+    assert_no_exception(page, "train-gapminder")
+
+    open_page(page, PAGES["predict"])
+    x_input = page.get_by_label("x values", exact=True).and_(page.get_by_role("textbox"))
+    x_input.fill("10000")
+    x_input.press("Enter")
+    metric = page.get_by_test_id("stMetric").filter(has_text="= 10000")
+    metric.wait_for(timeout=PAGE_TIMEOUT_MS)
+    predicted = float(metric.get_by_test_id("stMetricValue").inner_text())
+    assert_no_exception(page, "predict-gapminder")
+
+    frame = load_dataset("gapminder").frame
+    nearby = frame[(frame["x"] > 8_000) & (frame["x"] < 12_000)]["y"]
+    assert nearby.min() <= predicted <= nearby.max()

@@ -52,6 +52,8 @@ def test_load_dataset_source_and_labels(name):
         "title": info.title,
         "x_column": info.x_column,
         "y_column": info.y_column,
+        "x_label": info.x_label,
+        "y_label": info.y_label,
         "rows_used": EXPECTED_ROWS[name],
     }
     assert dataset.x_label == info.x_label

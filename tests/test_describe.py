@@ -119,3 +119,9 @@ def test_format_polynomial_text(coefficients, text):
 )
 def test_format_polynomial_rounded_zero_has_no_minus(coefficients, text):
     assert format_polynomial(coefficients) == text
+
+
+def test_format_polynomial_small_coefficient_wide_range():
+    text = format_polynomial((5.3e-14, -1.06e-8, 7.7e-4, 59.15), x_scale=1.1e5)
+
+    assert text == "5.30×10⁻¹⁴x³ - 1.06×10⁻⁸x² + 7.70×10⁻⁴x + 59.15"
