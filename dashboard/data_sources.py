@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
+from dashboard.messages import plain
 from numpattern.csv_cells import CsvProblemCellsError
 from numpattern.csv_format import DECIMAL_MARKS, DELIMITERS, THOUSANDS_SEPARATORS
 from numpattern.csv_loading import (
@@ -52,6 +53,10 @@ def csv_inputs() -> Dataset | None:
     )
     upload = st.file_uploader("CSV file", key=state.DATA_UPLOAD)
     if upload is None:
+        current = st.session_state.get(state.DATA_DATASET)
+        if current is not None and current.source.get("kind") == "csv":
+            st.info(plain(f"In use: {current.describe()}. Upload a file to replace it."))
+            return current
         return None
     # An upload is a buffer: read its bytes once per run and parse from them.
     data = upload.getvalue()
@@ -65,7 +70,7 @@ def csv_inputs() -> Dataset | None:
     try:
         table = inspect_csv(data, CsvOptions(delimiter=delimiter, decimal=decimal, thousands=thousands))
     except NumpatternError as error:
-        st.error(str(error))
+        st.error(plain(str(error)))
         return None
     st.caption(f"Detected: {table.format.describe()}.")
 
@@ -85,7 +90,7 @@ def csv_inputs() -> Dataset | None:
     try:
         loaded = _load_csv(data, upload.name, options)
     except CsvProblemCellsError as error:
-        st.error(f"{error} To train on the other rows, tick 'Leave out rows with empty or invalid cells' above.")
+        st.error(plain(f"{error} To train on the other rows, tick 'Leave out rows with empty or invalid cells' above."))
         problems = pd.DataFrame(
             [(problem.line, problem.column, problem.content) for problem in error.problems],
             columns=["line in file", "column", "content"],
@@ -93,7 +98,7 @@ def csv_inputs() -> Dataset | None:
         st.dataframe(problems, hide_index=True)
         return None
     except NumpatternError as error:
-        st.error(str(error))
+        st.error(plain(str(error)))
         return None
     if loaded.rows_dropped:
         st.warning(f"Left out {loaded.rows_dropped:,} rows with empty or invalid cells.")

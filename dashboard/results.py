@@ -6,14 +6,23 @@ import numpy as np
 import streamlit as st
 
 from dashboard.charts import true_curve
-from dashboard.runs import Run
+from dashboard.messages import plain
+from dashboard.runs import Run, plural
 from numpattern.describe import describe_model
 from numpattern.figures import curve_grid, fit_figure, loss_figure, residual_figure, sample_rows
+from numpattern.jobs import DEFAULT_MAX_SECONDS, TIME_LIMIT
 
+LOSS_EXPLANATION = (
+    "The loss measures how far the model's answers are from the examples: the mean squared error, "
+    "computed after x and y are rescaled to a common size (standardized). Lower is better. The "
+    "validation loss uses examples held back from training."
+)
 STOP_REASONS = {
     "completed": "ran all its epochs",
     "stopped": "was stopped early by you",
     "early_stopping": "stopped on its own because the validation loss stopped improving",
+    "converged": "stopped on its own because more steps would not improve it",
+    TIME_LIMIT: f"reached this server's limit of {DEFAULT_MAX_SECONDS:.0f} seconds per run",
 }
 
 
@@ -26,14 +35,14 @@ def show_learned(run: Run) -> None:
     learned_column, source_column = st.columns(2)
     with learned_column:
         st.markdown("**What the model learned**")
-        st.success(learned_sentence(run))
+        st.success(plain(learned_sentence(run)))
     with source_column:
         st.markdown("**Where the data came from**")
         formula = run.dataset.source.get("formula")
         if run.dataset.source.get("kind") == "formula" and formula:
-            st.info(f"y = {formula}" + (" plus noise" if run.dataset.source.get("noise") else ""))
+            st.info(plain(f"y = {formula}" + (" plus noise" if run.dataset.source.get("noise") else "")))
         else:
-            st.info(run.dataset.describe())
+            st.info(plain(run.dataset.describe()))
 
 
 def format_value(value: float) -> str:
@@ -66,6 +75,7 @@ def show_fit_and_loss(run: Run, key: str) -> None:
     with loss_column:
         st.markdown("**Loss** per epoch (log scale)")
         st.plotly_chart(loss_figure({run.label: result.history}), key=f"{key}.loss")
+        st.caption(LOSS_EXPLANATION)
 
 
 def show_residuals(run: Run, key: str) -> None:
@@ -82,7 +92,7 @@ def show_run(run: Run, key: str) -> None:
     st.subheader(f"{run.label}: results")
     st.caption(
         f"{result.model_config.describe()}, {result.training_config.optimizer} optimizer; "
-        f"{STOP_REASONS.get(result.stop_reason, result.stop_reason)} ({result.epochs_run:,} epochs), {origin}."
+        f"{STOP_REASONS.get(result.stop_reason, result.stop_reason)} ({plural(result.epochs_run, 'epoch')}), {origin}."
     )
     show_learned(run)
     show_metrics(run)
@@ -90,9 +100,15 @@ def show_run(run: Run, key: str) -> None:
     show_residuals(run, key)
 
 
-def extrapolation_warning(count: int, x_range: tuple[float, float]) -> str:
+def extrapolation_warning(count: int, total: int, x_range: tuple[float, float]) -> str:
+    if total == 1:
+        subject = "This x value lies"
+    elif count == 1:
+        subject = f"1 of these {total} x values lies"
+    else:
+        subject = f"{count} of these {total} x values lie"
     return (
-        f"{count} of these x values lie outside the range the model was trained on "
+        f"{subject} outside the range the model was trained on "
         f"({x_range[0]:g} to {x_range[1]:g}). There the model is guessing: its answers can be far off."
     )
 

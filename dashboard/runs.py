@@ -7,15 +7,18 @@ from dataclasses import dataclass
 import streamlit as st
 
 from dashboard import state
+from dashboard.messages import plain
 from numpattern.data import Dataset
 from numpattern.errors import NumpatternError
-from numpattern.jobs import TrainingJob, start_job
+from numpattern.jobs import DEFAULT_MAX_SECONDS, TIME_LIMIT, TrainingJob, start_job
 from numpattern.model import ModelConfig
 from numpattern.result_cache import ResultCache, training_key
 from numpattern.training import TrainingConfig, TrainingResult
 
 # Older runs are dropped beyond this, so a long session cannot hold unbounded memory.
 MAX_RUNS_PER_SESSION = 10
+# Small runs finish in a fraction of a second; spreading them over this long lets people watch.
+MIN_WATCH_SECONDS = 2.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,10 +68,12 @@ def _add_run(label: str, result: TrainingResult, dataset: Dataset, from_cache: b
     return run
 
 
-def start_training(label: str, dataset: Dataset, model_config: ModelConfig, training_config: TrainingConfig) -> Run | None:
+def start_training(
+    label: str, dataset: Dataset, model_config: ModelConfig, training_config: TrainingConfig, *, use_cache: bool = True
+) -> Run | None:
     """Reuse a cached result (returned as a Run) or start a background job (returns None)."""
     key = training_key(dataset, model_config, training_config)
-    cached = result_cache().get(key)
+    cached = result_cache().get(key) if use_cache else None
     if cached is not None:
         run = _add_run(label, cached, dataset, from_cache=True)
         st.session_state[state.TRAIN_NOTICE] = (
@@ -77,7 +82,9 @@ def start_training(label: str, dataset: Dataset, model_config: ModelConfig, trai
             "was reused instantly (no retraining).",
         )
         return run
-    st.session_state[state.TRAIN_JOB] = start_job(dataset, model_config, training_config, label=label)
+    st.session_state[state.TRAIN_JOB] = start_job(
+        dataset, model_config, training_config, label=label, min_seconds=MIN_WATCH_SECONDS
+    )
     return None
 
 
@@ -93,10 +100,14 @@ def collect_finished_job() -> Run | None:
     result = job.result
     result_cache().put(training_key(job.dataset, job.model_config, job.training_config), result)
     run = _add_run(job.label, result, job.dataset, from_cache=False)
+    kept = "What it learned so far is kept below and can be used on the Predict page."
     if result.stop_reason == "stopped":
+        message = f"{run.label} was stopped after {plural(result.epochs_run, 'epoch')}. {kept}"
+        st.session_state[state.TRAIN_NOTICE] = ("info", message)
+    elif result.stop_reason == TIME_LIMIT:
         message = (
-            f"{run.label} was stopped after {result.epochs_run} epochs. What it learned so far is kept "
-            "below and can be used on the Predict page."
+            f"{run.label} reached this server's limit of {DEFAULT_MAX_SECONDS:.0f} seconds per run after "
+            f"{plural(result.epochs_run, 'epoch')}. {kept} For a complete run, choose fewer epochs or a smaller network."
         )
         st.session_state[state.TRAIN_NOTICE] = ("info", message)
     return run
@@ -107,17 +118,23 @@ def show_notice() -> None:
     if notice is None:
         return
     kind, message = notice
-    {"success": st.success, "info": st.info, "error": st.error}[kind](message)
+    {"success": st.success, "info": st.info, "error": st.error}[kind](plain(message))
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 def next_label(prefix: str = "Run") -> str:
     return f"{prefix} {st.session_state.get(state.TRAIN_NEXT_RUN_ID, 1)}"
 
 
-def try_start(label: str, dataset: Dataset, model_config: ModelConfig, training_config: TrainingConfig) -> Run | None:
+def try_start(
+    label: str, dataset: Dataset, model_config: ModelConfig, training_config: TrainingConfig, *, use_cache: bool = True
+) -> Run | None:
     """Like start_training, but shows a friendly error instead of raising."""
     try:
-        return start_training(label, dataset, model_config, training_config)
+        return start_training(label, dataset, model_config, training_config, use_cache=use_cache)
     except NumpatternError as error:
-        st.error(str(error))
+        st.error(plain(str(error)))
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import state
+from dashboard.messages import plain
 from dashboard.runs import Run
 from numpattern.checkpoint import checkpoint_bytes, default_models_dir, save_checkpoint, suggest_name
 from numpattern.errors import NumpatternError
@@ -29,10 +30,10 @@ def save_run_form(run: Run) -> None:
         try:
             path = save_checkpoint(run.result, name, default_models_dir())
         except NumpatternError as error:
-            st.error(str(error))
+            st.error(plain(str(error)))
         else:
             remember_saved(path.stem)
-            st.success(f"Saved as '{path.stem}'. It is now listed on the Predict and Saved models pages.")
+            st.success(plain(f"Saved as '{path.stem}'. It is now listed on the Predict and Saved models pages."))
     try:
         data = checkpoint_bytes(run.result, suggest_name(name))
     except NumpatternError:

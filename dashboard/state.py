@@ -37,9 +37,6 @@ TRAIN_SEED = "train.seed"
 TRAIN_COMPARE = "train.compare"
 TRAIN_SAVE_NAME = "train.save_name"
 
-# Start page
-START_DEMO_RUN_ID = "start.demo_run_id"
-
 # Predict page
 PREDICT_SOURCE = "predict.source"
 PREDICT_X_TEXT = "predict.x_text"

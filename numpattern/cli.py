@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     training = trainer.add_argument_group("training")
     training.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults_training.optimizer, help="(default: %(default)s)")
     training.add_argument("--epochs", type=int, default=defaults_training.epochs, help="passes over the training data (default: %(default)s)")
-    training.add_argument("--learning-rate", type=float, default=None, help="step size of the optimizer (default: 0.01, or 1 for lbfgs)")
+    training.add_argument("--learning-rate", type=float, default=None, help="step size of the optimizer (default: 0.01, or 1 for lbfgs; fast ignores it)")
     training.add_argument("--batch-size", type=int, default=None, help=f"rows per update step (default: all rows at once; {LARGE_DATA_BATCH_SIZE} for --csv or --dataset data over {FULL_BATCH_MAX_ROWS:,} rows)")
     training.add_argument("--validation-share", type=float, default=defaults_training.validation_fraction, help="share of rows held out to check the fit (default: %(default)s)")
     training.add_argument("--patience", type=int, default=None, help="stop after this many epochs without a better validation loss")
@@ -173,7 +173,7 @@ def run_train(arguments: argparse.Namespace, argv: list[str]) -> int:
     )
     learning_rate = arguments.learning_rate
     if learning_rate is None:
-        learning_rate = 1.0 if arguments.optimizer == "lbfgs" else TrainingConfig.learning_rate
+        learning_rate = 1.0 if arguments.optimizer in ("lbfgs", "fast") else TrainingConfig.learning_rate
     training_config = TrainingConfig(
         epochs=arguments.epochs,
         learning_rate=learning_rate,

@@ -178,9 +178,14 @@ def load_csv_path(
         raise DataError(f"No file found at '{path}'. Check the path and the file name.") from None
     if path.is_dir():
         raise DataError(f"'{path}' is a folder, not a file. Give the path of a CSV file.")
+    if not path.is_file():
+        raise DataError(f"'{path}' is not a regular file (it may be a device or a pipe). Give the path of a CSV file.")
     # Check the size before reading, so a huge file is never loaded into memory.
     _check_size(size, max_bytes)
-    return load_csv_bytes(path.read_bytes(), path.name, options, max_bytes=max_bytes, max_rows=max_rows)
+    with path.open("rb") as file:
+        # A file that grew after the check is still read only up to one byte past the limit.
+        data = file.read(max_bytes + 1)
+    return load_csv_bytes(data, path.name, options, max_bytes=max_bytes, max_rows=max_rows)
 
 
 # --- format and columns ---------------------------------------------------------------------

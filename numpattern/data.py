@@ -19,6 +19,8 @@ from numpattern.limits import check_range
 logger = logging.getLogger(__name__)
 
 MIN_ROWS = 3
+# Squares of larger numbers overflow float64 in the variance, so no pattern could be standardized.
+MAX_ABS_VALUE = 1e150
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,12 @@ def validate_frame(frame: pd.DataFrame) -> None:
         if not np.isfinite(values).all():
             raise DataError(
                 f"Column {column} contains empty, NaN or infinite values. Remove those rows first."
+            )
+        largest = float(np.max(np.abs(values)))
+        if largest > MAX_ABS_VALUE:
+            raise DataError(
+                f"Column {column} contains values as large as {largest:.3g}, beyond the limit of "
+                f"{MAX_ABS_VALUE:.0e}. Use a smaller x range, or scale the values down."
             )
     if np.ptp(frame["x"].to_numpy()) == 0:
         raise DataError(
@@ -201,6 +209,12 @@ def generate(spec: DataSpec = DataSpec()) -> Dataset:
 
     x = np.linspace(x_min, x_max, spec.n_points)
     y_clean = function(x)
+    largest = float(np.max(np.abs(y_clean)))
+    if largest > MAX_ABS_VALUE:
+        raise DataError(
+            f"y = {spec.resolved_formula()} reaches {largest:.3g} on this x range, beyond the limit of "
+            f"{MAX_ABS_VALUE:.0e}. Choose a smaller x range."
+        )
     rng = np.random.default_rng(spec.seed)
     spread = float(np.std(y_clean)) or 1.0
     y = y_clean + rng.normal(0.0, spec.noise * spread, size=x.shape) if spec.noise else y_clean

@@ -11,6 +11,8 @@ from numpattern.metrics import regression_metrics
 
 # A model counts as a straight line when a line explains this share of its own curve.
 LINE_R2_THRESHOLD = 0.999
+# Below this, a polynomial formula would mislead more than it explains, so none is printed.
+DESCRIBED_R2_THRESHOLD = 0.9
 GRID_POINTS = 200
 MAX_DEGREE = 3
 # Outputs that vary less than this share of their size are flat within float32 precision.
@@ -28,12 +30,24 @@ class LearnedRelationship:
     x_scale: float = 1.0  # largest |x| of the range described, for formatting small coefficients
 
     def sentence(self) -> str:
+        polynomial = format_polynomial(self.coefficients, self.x_scale)
         if self.is_line:
             return f"The model behaves like y ≈ {format_polynomial((self.slope, self.intercept), self.x_scale)}."
+        if self.degree <= 1:
+            return (
+                f"The model is close to a straight line, y ≈ {polynomial}, which matches the model's "
+                f"curve with R² = {self.r2:.3f}."
+            )
+        if self.r2 >= DESCRIBED_R2_THRESHOLD:
+            return (
+                f"The model learned a curve, not a straight line. The closest polynomial of degree "
+                f"{self.degree} is y ≈ {polynomial}, which matches the model's curve with R² = {self.r2:.3f}."
+            )
+        # The model can fit its data well while no low-degree polynomial describes it (a sine wave, say).
         return (
-            f"The model learned a curve, not a straight line. The closest polynomial of degree "
-            f"{self.degree or 1} is y ≈ {format_polynomial(self.coefficients, self.x_scale)}, which matches the "
-            f"model's curve with R² = {self.r2:.3f}."
+            f"The model learned a curve with more bends than a polynomial up to x³ can follow: the closest "
+            f"such polynomial matches the model's curve with R² = {self.r2:.3f} only. The fit chart shows "
+            "the curve itself."
         )
 
 

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 MAX_CHART_POINTS = 10_000
 CURVE_POINTS = 300
+LOSS_FLOOR = 1e-16
 # Above this many markers a chart switches to WebGL, which stays fast with thousands of points.
 WEBGL_MIN_POINTS = 2_000
 # Mid-tone colors that read on both light and dark backgrounds.
@@ -36,6 +37,16 @@ def curve_grid(x_range: tuple[float, float], points: int = CURVE_POINTS) -> np.n
 def _scatter_type(n_points: int) -> type:
     # WebGL traces are drawn above SVG ones, so a figure uses one kind for all its traces.
     return go.Scattergl if n_points > WEBGL_MIN_POINTS else go.Scatter
+
+
+def _keep_flat_data_flat(figure: go.Figure, *series) -> None:
+    """Give a nearly constant y a range of ±1, so float rounding does not look like a spike."""
+    values = np.concatenate([np.asarray(values, dtype=np.float64).ravel() for values in series if values is not None])
+    if values.size == 0 or not np.isfinite(values).all():
+        return
+    middle = float(np.mean(values))
+    if np.ptp(values) <= 1e-6 * max(1.0, abs(middle)):
+        figure.update_yaxes(range=[middle - 1.0, middle + 1.0])
 
 
 def _layout(figure: go.Figure, x_title: str, y_title: str, title: str | None = None) -> go.Figure:
@@ -68,6 +79,7 @@ def data_figure(
             scatter(x=true_curve[0], y=true_curve[1], mode="lines", name="true curve",
                     line={"dash": "dash", "color": TRUE_CURVE_COLOR, "width": 2})
         )
+    _keep_flat_data_flat(figure, shown["y"], None if true_curve is None else true_curve[1])
     return _layout(figure, x_label, y_label)
 
 
@@ -76,6 +88,11 @@ def loss_figure(histories: Mapping[str, pd.DataFrame], show_validation: bool = T
     figure = go.Figure()
     for label, history in histories.items():
         shown = _thin_history(history)
+        # A loss of exactly 0 has no place on a log axis; the floor keeps the line visible.
+        shown = shown.assign(
+            train_loss=shown["train_loss"].clip(lower=LOSS_FLOOR),
+            validation_loss=shown["validation_loss"].clip(lower=LOSS_FLOOR),
+        )
         prefix = f"{label}: " if len(histories) > 1 else ""
         figure.add_trace(go.Scatter(x=shown["epoch"], y=shown["train_loss"], mode="lines", name=f"{prefix}training loss"))
         if show_validation and shown["validation_loss"].notna().any():
@@ -85,7 +102,7 @@ def loss_figure(histories: Mapping[str, pd.DataFrame], show_validation: bool = T
             )
     # Powers of ten read better for beginners than SI prefixes such as 100µ.
     figure.update_yaxes(type="log", exponentformat="power")
-    return _layout(figure, "epoch", "loss (MSE, standardized)")
+    return _layout(figure, "epoch", "loss (mean squared error)")
 
 
 def _thin_history(history: pd.DataFrame, max_points: int = 2_000) -> pd.DataFrame:
@@ -110,6 +127,7 @@ def fit_figure(
     figure.add_trace(
         scatter(x=model_curve[0], y=model_curve[1], mode="lines", name="model", line={"width": 3, "color": MODEL_COLOR})
     )
+    _keep_flat_data_flat(figure, sample_rows(frame)[0]["y"], model_curve[1])
     return figure
 
 
@@ -120,6 +138,7 @@ def residual_figure(x: np.ndarray, residual: np.ndarray, x_label: str = "x") -> 
     scatter = _scatter_type(len(shown))
     figure.add_trace(scatter(x=shown["x"], y=shown["residual"], mode="markers", name="residual", marker={"size": 5}))
     figure.add_hline(y=0, line_dash="dash", opacity=0.6)
+    _keep_flat_data_flat(figure, shown["residual"])
     return _layout(figure, x_label, "residual (true y − predicted y)")
 
 

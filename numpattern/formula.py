@@ -107,10 +107,18 @@ def parse_formula(text: str) -> Formula:
 
 
 def _syntax_message(text: str, error: SyntaxError) -> str:
+    if text[-1] in "+-*/(^,.":
+        # Python reports an unfinished formula at its start, so name its end instead.
+        return (
+            f"The formula ends with '{text[-10:]}', so something is missing after the last '{text[-1]}'. "
+            f"{ALLOWED_HELP}"
+        )
     column = error.offset or 1
     near = text[max(column - 1, 0) : column + 9] or text[-10:]
     hint = ""
-    if "^" in text:
+    if text.count("(") != text.count(")"):
+        hint = f" The formula has {text.count('(')} '(' but {text.count(')')} ')'."
+    elif "^" in text:
         hint = " Use ** for powers, for example x**2."
     elif any(ch.isdigit() and nxt.isalpha() for ch, nxt in zip(text, text[1:])):
         hint = " Write multiplication with *, for example 3*x instead of 3x."

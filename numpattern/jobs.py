@@ -7,6 +7,7 @@ its own job object, under a lock; callers read copies through ``snapshot()``.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import logging
 import threading
 import time
@@ -23,7 +24,10 @@ from numpattern.training import EpochReport, TrainingConfig, TrainingResult, tra
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_SECONDS = 120.0
+# Stop reason of a run that the job ended because it ran longer than max_seconds.
+TIME_LIMIT = "time_limit"
 SNAPSHOT_INTERVAL_SECONDS = 0.15
+PACE_STEP_SECONDS = 0.005
 CURVE_POINTS = 200
 MAX_CONCURRENT_JOBS = 4
 
@@ -68,6 +72,8 @@ class TrainingJob:
     training_config: TrainingConfig
     max_seconds: float = DEFAULT_MAX_SECONDS
     label: str = ""
+    # Spread a quick run over at least this many seconds, so people can watch it learn.
+    min_seconds: float = 0.0
     result: TrainingResult | None = field(default=None, init=False)
     error: str | None = field(default=None, init=False)
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
@@ -81,6 +87,7 @@ class TrainingJob:
     _validation_losses: list[float] = field(default_factory=list, init=False)
     _curve: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False)
     _last_curve_at: float = field(default=0.0, init=False)
+    _timed_out: bool = field(default=False, init=False)
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -115,9 +122,15 @@ class TrainingJob:
             )
 
     def _should_stop(self) -> bool:
-        return self._stop.is_set() or time.perf_counter() - self._started_at > self.max_seconds
+        if self._stop.is_set():
+            return True
+        if time.perf_counter() - self._started_at > self.max_seconds:
+            self._timed_out = True
+            return True
+        return False
 
     def _on_epoch(self, report: EpochReport) -> None:
+        self._keep_pace(report)
         now = time.perf_counter()
         curve = None
         # Predicting on the grid costs about as much as an epoch, so it runs a few times a second only.
@@ -135,12 +148,24 @@ class TrainingJob:
             if curve is not None:
                 self._curve = curve
 
+    def _keep_pace(self, report: EpochReport) -> None:
+        """Sleep while the run is ahead of an even spread of its epochs over min_seconds."""
+        if self.min_seconds <= 0:
+            return
+        due = self._started_at + self.min_seconds * report.epoch / report.epochs
+        ahead = due - time.perf_counter()
+        # Short sleeps cost more than they pace, so the run waits in steps of at least 5 ms.
+        if ahead >= PACE_STEP_SECONDS and not self._stop.is_set():
+            self._stop.wait(ahead)
+
     def _run(self) -> None:
         try:
             result = train(
                 self.dataset, self.model_config, self.training_config,
                 on_epoch=self._on_epoch, should_stop=self._should_stop,
             )
+            if self._timed_out and result.stop_reason == "stopped":
+                result = dataclasses.replace(result, stop_reason=TIME_LIMIT)
             with self._lock:
                 self.result = result
                 grid = np.linspace(*_x_bounds(self.dataset), CURVE_POINTS)
@@ -168,6 +193,7 @@ def start_job(
     training_config: TrainingConfig,
     *,
     max_seconds: float = DEFAULT_MAX_SECONDS,
+    min_seconds: float = 0.0,
     label: str = "",
 ) -> TrainingJob:
     """Start training in a daemon thread; raise ServerBusyError when all job slots are taken."""
@@ -175,7 +201,9 @@ def start_job(
         raise ServerBusyError(
             "The server is already training several models. Wait a few seconds and press Train again."
         )
-    job = TrainingJob(dataset, model_config, training_config, max_seconds=max_seconds, label=label)
+    job = TrainingJob(
+        dataset, model_config, training_config, max_seconds=max_seconds, label=label, min_seconds=min_seconds
+    )
     job._started_at = time.perf_counter()
     job._thread = threading.Thread(target=job._run, name=f"numpattern-train-{label}", daemon=True)
     job._thread.start()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+# Relative error of a float32 value is about 6e-8; this allows some rounding on top.
+CONSTANT_Y_TOLERANCE = 1e-5
+
 METRIC_LABELS = {
     "mse": "Mean squared error (MSE)",
     "mae": "Mean absolute error (MAE)",
@@ -21,8 +24,13 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
     residual = y_true - y_pred
     total = float(np.sum((y_true - y_true.mean()) ** 2))
     residual_sum = float(np.sum(residual**2))
-    # With constant y, R² is undefined; report 1 for an exact fit and 0 otherwise.
-    r2 = 1.0 - residual_sum / total if total > 0 else float(residual_sum == 0.0)
+    if total > 0:
+        r2 = 1.0 - residual_sum / total
+    else:
+        # R² is undefined for constant y. A fit exact to float32 rounding (which the model
+        # computes in) counts as perfect, anything worse as no fit at all.
+        rms_error = float(np.sqrt(np.mean(residual**2)))
+        r2 = float(rms_error <= CONSTANT_Y_TOLERANCE * max(1.0, abs(float(y_true.mean()))))
     return {
         "mse": float(np.mean(residual**2)),
         "mae": float(np.mean(np.abs(residual))),

@@ -19,6 +19,7 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "gelu": nn.GELU,
 }
 MODEL_KINDS = ("mlp", "linear")
+ACTIVATION_NAMES = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid", "gelu": "GELU"}
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,17 @@ class ModelConfig:
         return (1, *hidden, 1)
 
     def describe(self) -> str:
+        """Describe the network in plain words, for example "neural network, 1 hidden layer of 10 neurons, ReLU"."""
         if self.kind == "linear":
-            return "linear model y = a·x + b"
-        arrows = "→".join(str(size) for size in self.layer_sizes)
-        return f"MLP {arrows} with {self.activation}"
+            return "straight-line model y = a·x + b"
+        sizes = self.hidden_sizes
+        activation = ACTIVATION_NAMES[self.activation]
+        if len(sizes) == 1:
+            return f"neural network, 1 hidden layer of {sizes[0]} neurons, {activation}"
+        if len(set(sizes)) == 1:
+            return f"neural network, {len(sizes)} hidden layers of {sizes[0]} neurons, {activation}"
+        listed = ", ".join(str(size) for size in sizes[:-1]) + f" and {sizes[-1]}"
+        return f"neural network, hidden layers of {listed} neurons, {activation}"
 
     def to_dict(self) -> dict[str, Any]:
         values = asdict(self)

@@ -10,6 +10,8 @@ from numpattern.data import Dataset
 from numpattern.model import ModelConfig
 from numpattern.training import TrainingConfig, TrainingResult
 
+REPEATABLE_STOP_REASONS = ("completed", "early_stopping", "converged")
+
 
 def training_key(dataset: Dataset, model_config: ModelConfig, training_config: TrainingConfig) -> Hashable:
     """Two runs with equal keys train on the same values with the same settings, so seeded results match."""
@@ -17,7 +19,11 @@ def training_key(dataset: Dataset, model_config: ModelConfig, training_config: T
 
 
 class ResultCache:
-    """Least-recently-used store of completed runs; stopped or failed runs are never stored."""
+    """Least-recently-used store of finished runs.
+
+    Runs cut short by a stop request or a time limit are never stored: what they learned
+    depends on timing, so the same key would not give the same result again.
+    """
 
     def __init__(self, max_entries: int = 32) -> None:
         self.max_entries = max_entries
@@ -32,7 +38,7 @@ class ResultCache:
             return result
 
     def put(self, key: Hashable, result: TrainingResult) -> None:
-        if result.stop_reason == "stopped":
+        if result.stop_reason not in REPEATABLE_STOP_REASONS:
             return
         with self._lock:
             self._entries[key] = result

@@ -6,6 +6,7 @@ from dashboard import state
 from dashboard.charts import true_curve
 from dashboard.data_sources import csv_inputs, dataset_inputs
 from dashboard.frame import begin_page
+from dashboard.messages import plain
 from numpattern.data import PRESETS, Dataset, DataSpec, generate
 from numpattern.errors import NumpatternError
 from numpattern.figures import data_figure, sample_rows
@@ -126,7 +127,15 @@ def show_preview(dataset: Dataset) -> None:
             st.caption("The chart shows a random sample of 10,000 examples so the page stays fast.")
     with table_column:
         preview_rows, _ = sample_rows(dataset.frame, PREVIEW_ROWS)
-        st.dataframe(preview_rows, height=360, hide_index=True)
+        st.dataframe(
+            preview_rows.rename(columns={"x": dataset.x_label, "y": dataset.y_label}),
+            height=360,
+            hide_index=True,
+            column_config={
+                dataset.x_label: st.column_config.NumberColumn(format="%.6g"),
+                dataset.y_label: st.column_config.NumberColumn(format="%.6g"),
+            },
+        )
         if len(dataset.frame) > PREVIEW_ROWS:
             st.caption(f"Showing {PREVIEW_ROWS:,} of {len(dataset.frame):,} rows.")
 
@@ -149,11 +158,11 @@ try:
     else:
         dataset = dataset_inputs()
 except NumpatternError as error:
-    st.error(str(error))
+    st.error(plain(str(error)))
 
 if dataset is None:
     if previous is not None:
-        st.info(f"Until new data is ready, training uses the current data: {previous.describe()}.")
+        st.info(plain(f"Until new data is ready, training uses the current data: {previous.describe()}."))
     st.stop()
 
 st.session_state[state.DATA_DATASET] = dataset

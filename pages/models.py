@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard import state
 from dashboard.checkpoints import load_cached, show_card
 from dashboard.frame import begin_page
+from dashboard.messages import plain
 from dashboard.saving import remember_saved
 from numpattern.checkpoint import (
     checkpoint_path,
@@ -13,6 +14,7 @@ from numpattern.checkpoint import (
     import_checkpoint,
     list_checkpoints,
     load_checkpoint_bytes,
+    suggest_name,
 )
 from numpattern.errors import NumpatternError
 
@@ -34,15 +36,22 @@ def upload_section() -> None:
         # Validated as soon as it arrives, so a bad file is rejected before any button is offered.
         checkpoint = load_checkpoint_bytes(data, upload.name)
     except NumpatternError as error:
-        st.error(f"Upload rejected: {error}")
+        st.error(plain(f"Upload rejected: {error}"))
         return
-    st.success(f"'{upload.name}' is a valid numpattern checkpoint.")
+    st.success(plain(f"'{upload.name}' is a valid numpattern checkpoint."))
     show_card(checkpoint.card)
+    name = suggest_name(upload.name)
+    if checkpoint_path(name, folder).exists():
+        st.warning(
+            plain(f"A saved model named '{name}' already exists. Rename the file and upload it again, "
+                  "or delete the old one first.")
+        )
+        return
     if st.button("Add to saved models", key="models.import"):
         try:
             path = import_checkpoint(data, upload.name, folder)
         except NumpatternError as error:
-            st.error(str(error))
+            st.error(plain(str(error)))
             return
         remember_saved(path.stem)
         st.session_state[state.MODELS_NOTICE] = f"Added '{path.stem}'. You can now choose it on the Predict page."
@@ -59,7 +68,7 @@ def details_section(table) -> None:
     try:
         checkpoint = load_cached(path)
     except NumpatternError as error:
-        st.error(str(error))
+        st.error(plain(str(error)))
         return
     show_card(checkpoint.card)
     download_column, delete_column = st.columns(2)
@@ -72,7 +81,7 @@ def details_section(table) -> None:
             try:
                 delete_checkpoint(name, folder)
             except NumpatternError as error:
-                st.error(str(error))
+                st.error(plain(str(error)))
             else:
                 saved_here.remove(name)
                 st.session_state[state.MODELS_NOTICE] = f"Deleted '{name}'."
@@ -88,12 +97,15 @@ begin_page(
 
 notice = st.session_state.pop(state.MODELS_NOTICE, None)
 if notice:
-    st.success(notice)
+    st.success(plain(notice))
 table = list_checkpoints(folder)
 if table.empty:
     st.info("No checkpoints are saved yet. Train a model and save it on the **2. Train** page.")
 else:
-    display_table = table[["name", "data", "model", "r2", "created_at", "problem"]].rename(
+    columns = ["name", "data", "model", "r2", "created_at"]
+    if not table["valid"].all():
+        columns.append("problem")
+    display_table = table[columns].fillna("").rename(
         columns={"name": "Name", "data": "Data", "model": "Model", "r2": "R²", "created_at": "Created", "problem": "Problem"}
     )
     st.dataframe(display_table, hide_index=True)

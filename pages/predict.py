@@ -10,6 +10,7 @@ import streamlit as st
 from dashboard import runs, state
 from dashboard.checkpoints import load_cached, show_card
 from dashboard.frame import begin_page
+from dashboard.messages import plain
 from dashboard.results import extrapolation_warning, model_curve
 from numpattern.checkpoint import default_models_dir, list_checkpoints
 from numpattern.data import describe_source
@@ -94,7 +95,7 @@ def show_predictions(choice: Choice, x_values: list[float]) -> None:
         row = table.iloc[0]
         st.metric(f"Predicted {choice.y_label} at {choice.x_label} = {row.x:g}", f"{row.y:.4f}")
     if outside:
-        st.warning(extrapolation_warning(outside, choice.x_range))
+        st.warning(extrapolation_warning(outside, len(table), choice.x_range))
 
     display_table = pd.DataFrame(
         {
@@ -132,7 +133,7 @@ selected = st.selectbox(
 try:
     choice = resolve(selected)
 except NumpatternError as error:
-    st.error(f"This model cannot be used: {error}")
+    st.error(plain(f"This model cannot be used: {error}"))
     st.stop()
 
 with st.expander("About this model", expanded=False):
@@ -144,11 +145,11 @@ with st.expander("About this model", expanded=False):
 st.session_state.setdefault(state.PREDICT_X_TEXT, "5")
 text = st.text_input(
     "x values", key=state.PREDICT_X_TEXT, persist_state="session",
-    help="One number, or several separated by commas or spaces, for example: 5 or 1, 2.5, 10",
+    help="One number, or several separated by commas, spaces or new lines. Write decimals with a point: 2.5, not 2,5.",
 )
 try:
     x_values = parse_x_values(text)
 except NumpatternError as error:
-    st.error(str(error))
+    st.error(plain(str(error)))
     st.stop()
 show_predictions(choice, x_values)

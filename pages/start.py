@@ -14,9 +14,9 @@ DEMO_LABEL = "Demo"
 def start_demo() -> None:
     dataset = example_dataset()
     st.session_state.setdefault(state.DATA_DATASET, dataset)
-    run = runs.try_start(f"{DEMO_LABEL} {st.session_state.get(state.TRAIN_NEXT_RUN_ID, 1)}", dataset, DEMO_MODEL, DEMO_TRAINING)
-    if run is not None:
-        st.session_state[state.START_DEMO_RUN_ID] = run.run_id
+    # The demo always trains live, even when the same run is cached: watching it learn is the point.
+    label = f"{DEMO_LABEL} {st.session_state.get(state.TRAIN_NEXT_RUN_ID, 1)}"
+    runs.try_start(label, dataset, DEMO_MODEL, DEMO_TRAINING, use_cache=False)
 
 
 def latest_demo_run():

@@ -6,6 +6,7 @@ from dashboard import runs, state
 from dashboard.defaults import example_dataset
 from dashboard.frame import begin_page
 from dashboard.live import live_training_view
+from dashboard.messages import plain
 from dashboard.results import show_run
 from dashboard.saving import save_run_form
 from numpattern.errors import NumpatternError
@@ -29,6 +30,7 @@ OPTIMIZER_LABELS = {
     "adam": "Adam (good default)",
     "sgd": "SGD with momentum (classic)",
     "lbfgs": "L-BFGS (fast for small data)",
+    "fast": "Fast (smart start, then L-BFGS)",
 }
 MODEL_KIND_LABELS = {"mlp": "Neural network", "linear": "Straight line only (linear model)"}
 
@@ -54,7 +56,7 @@ def set_defaults() -> None:
 def match_learning_rate_to_optimizer() -> None:
     # L-BFGS searches its own step length and works best starting from 1; the others from 0.01.
     optimizer = st.session_state[state.TRAIN_OPTIMIZER]
-    st.session_state[state.TRAIN_LEARNING_RATE] = 1.0 if optimizer == "lbfgs" else 0.01
+    st.session_state[state.TRAIN_LEARNING_RATE] = 1.0 if optimizer in ("lbfgs", "fast") else 0.01
 
 
 def model_inputs() -> ModelConfig:
@@ -98,6 +100,7 @@ def training_inputs(n_rows: int) -> TrainingConfig:
     )
     learning_rate = st.select_slider(
         "Learning rate", LEARNING_RATES, key=state.TRAIN_LEARNING_RATE, persist_state="session",
+        disabled=optimizer == "fast",
         help="How big each adjustment is. Too small learns slowly; too big makes training jump around or fail.",
     )
     epochs = st.number_input(
@@ -135,8 +138,9 @@ def compare_runs() -> None:
         return
     st.subheader("Compare runs")
     labels = [run.label for run in session_runs]
+    # The key follows the newest run, so a new run joins the default selection.
     chosen = st.multiselect(
-        "Runs to overlay", labels, default=labels[-2:], key=state.TRAIN_COMPARE,
+        "Runs to overlay", labels, default=labels[-2:], key=f"{state.TRAIN_COMPARE}.{session_runs[-1].run_id}",
         help="Pick runs of this session to compare their loss curves.",
     )
     histories = {run.label: run.result.history for run in session_runs if run.label in chosen}
@@ -175,7 +179,7 @@ with settings_column:
 
 with action_column:
     if settings_error:
-        st.error(settings_error)
+        st.error(plain(settings_error))
         st.stop()
     running = runs.job_running()
     if st.button("Train", type="primary", key="train.start", disabled=running,

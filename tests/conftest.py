@@ -19,7 +19,7 @@ import safetensors.torch
 import torch
 
 from numpattern.checkpoint import FORMAT_NAME, MODELS_DIR_VARIABLE, checkpoint_bytes
-from numpattern.data import DataSpec, Dataset, generate
+from numpattern.data import Dataset, DataSpec, generate
 from numpattern.model import ModelConfig
 from numpattern.training import TrainingConfig, TrainingResult, train
 

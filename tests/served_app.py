@@ -27,6 +27,8 @@ CHROMIUM_FLAGS = [
     "--disable-quic",
 ]
 SERVER_START_TIMEOUT_SECONDS = 60
+# The ready-made checkpoints tracked in git; models/ may also hold ones a user saved.
+SHIPPED_CHECKPOINTS = ("linear-3x-plus-2", "quadratic-x-squared")
 
 
 @dataclass
@@ -49,8 +51,8 @@ def free_port() -> int:
 def copy_shipped_models(target: Path) -> Path:
     """Copy the ready-made checkpoints, so a test can save and delete without touching the repo's models/."""
     target.mkdir(parents=True, exist_ok=True)
-    for path in (REPO / "models").glob("*.safetensors"):
-        shutil.copy2(path, target / path.name)
+    for name in SHIPPED_CHECKPOINTS:
+        shutil.copy2(REPO / "models" / f"{name}.safetensors", target / f"{name}.safetensors")
     return target
 
 

@@ -8,9 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from served_app import REPO, copy_shipped_models
+from streamlit.testing.v1 import AppTest
 
 RUN_TIMEOUT_SECONDS = 60
 SMALL_EPOCHS = 300
@@ -60,7 +59,8 @@ def session_runs(at: AppTest) -> list:
 
 
 def texts(elements) -> list[str]:
-    return [element.value for element in elements]
+    """Element texts with the app's Markdown escapes removed, as a reader sees them."""
+    return [re.sub(r"\\(.)", r"\1", str(element.value)) for element in elements]
 
 
 def go_to(at: AppTest, page: str) -> AppTest:
@@ -282,7 +282,7 @@ def test_predict_several_values_and_extrapolation(app):
     assert not app.exception
     warnings = texts(app.warning)
     assert len(warnings) == 1
-    assert "1 of these x values lie outside" in warnings[0]
+    assert "1 of these 3 x values lies outside" in warnings[0]
     table = app.dataframe[0].value
     assert list(table.iloc[:, 0]) == [1.0, 2.0, 100.0]
 
@@ -529,3 +529,12 @@ def test_app_and_cli_predict_alike(app, models_dir, tmp_path):
     ).stdout
     cli_value = json.loads(output)[0]["y"]
     assert cli_value == pytest.approx(app_value, abs=1e-4)
+
+
+def test_error_markdown_is_escaped(app):
+    go_to(app, "data")
+    app.selectbox(key="data.preset").set_value("custom").run()
+    app.text_input(key="data.formula").input("3x+1").run()
+    raw = app.error[0].value
+    # Escaped, the asterisk in "3*x" shows as written instead of starting italics.
+    assert "3\\*x" in raw

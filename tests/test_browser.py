@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from served_app import CHROMIUM, CHROMIUM_FLAGS, REPO, keep_on_localhost, serve_app
 
 pytestmark = pytest.mark.browser

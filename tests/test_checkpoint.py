@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import DAMAGE_CASE_NAMES, REPO_ROOT, CreatesFileWhenUnpickled, split_checkpoint
 
 from numpattern.checkpoint import (
     FORMAT_NAME,
@@ -30,8 +31,6 @@ from numpattern.checkpoint import (
 )
 from numpattern.data import DataSpec, generate
 from numpattern.errors import CheckpointError
-
-from conftest import DAMAGE_CASE_NAMES, CreatesFileWhenUnpickled, REPO_ROOT, split_checkpoint
 
 X_GRID = np.linspace(-15.0, 15.0, 31)
 
@@ -231,7 +230,7 @@ def test_list_checkpoints_one_row_each(tiny_result, tiny_checkpoint_bytes, model
     assert valid["x_min"].tolist() == [tiny_result.x_range[0]] * 2
     assert valid["x_max"].tolist() == [tiny_result.x_range[1]] * 2
     assert valid["epochs"].tolist() == [tiny_result.epochs_run] * 2
-    assert valid["model"].tolist() == ["MLP 1→8→1 with relu"] * 2
+    assert valid["model"].tolist() == ["neural network, 1 hidden layer of 8 neurons, ReLU"] * 2
     assert valid["data"].tolist() == ["y = 3*x + 2 for x from -10 to 10, 60 points, noise 0"] * 2
     assert table.loc[table["name"] == "b-model", "command"].item() == "python -m numpattern train"
     assert valid["problem"].isna().all()

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import CreatesFileWhenUnpickled, run_numpattern
 
 from numpattern.checkpoint import load_checkpoint, save_checkpoint
 from numpattern.cli import main
-
-from conftest import CreatesFileWhenUnpickled, run_numpattern
 
 PREDICTION_LINE = re.compile(r"^x = (\S+) -> y = (\S+)", re.MULTILINE)
 
@@ -100,7 +99,7 @@ def test_cli_models_lists_default_checkpoint(default_run):
     as_json = run_numpattern("models", "--json", models=models)
 
     assert plain.returncode == 0
-    assert plain.stdout.startswith("latest: y = 3*x + 2 for x from -10 to 10, 1000 points, noise 0; MLP 1→10→1 with relu")
+    assert plain.stdout.startswith("latest: y = 3*x + 2 for x from -10 to 10, 1000 points, noise 0; neural network, 1 hidden layer of 10 neurons, ReLU")
     rows = json.loads(as_json.stdout)
     assert [row["name"] for row in rows] == ["latest"]
     assert rows[0]["valid"] is True

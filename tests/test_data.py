@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from numpattern.data import PRESETS, DataSpec, Dataset, describe_source, fingerprint_frame, generate
+from numpattern.data import PRESETS, Dataset, DataSpec, describe_source, fingerprint_frame, generate
 from numpattern.errors import ConfigError, DataError
 
 
@@ -170,3 +170,11 @@ def test_describe_source_plain_text(source, expected):
 
 def test_dataset_describe_uses_source(tiny_dataset):
     assert tiny_dataset.describe() == "y = 3*x + 2 for x from -10 to 10, 60 points, noise 0"
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.1])
+def test_generate_huge_values_rejected(noise):
+    spec = DataSpec(formula="exp(x)", x_min=600.0, x_max=700.0, noise=noise)
+
+    with pytest.raises(DataError, match="beyond the limit of 1e\\+150. Choose a smaller x range"):
+        generate(spec)

@@ -56,7 +56,7 @@ def test_describe_model_sine_best_polynomial_named():
     assert not relationship.is_line
     assert relationship.degree in (1, 3)
     assert relationship.r2 < 0.999
-    assert "closest polynomial" in relationship.sentence()
+    assert "closest such polynomial" in relationship.sentence()
 
 
 @pytest.mark.parametrize(
@@ -125,3 +125,20 @@ def test_format_polynomial_small_coefficient_wide_range():
     text = format_polynomial((5.3e-14, -1.06e-8, 7.7e-4, 59.15), x_scale=1.1e5)
 
     assert text == "5.30×10⁻¹⁴x³ - 1.06×10⁻⁸x² + 7.70×10⁻⁴x + 59.15"
+
+
+def test_describe_model_sine_names_no_formula():
+    relationship = describe_model(np.sin, (-2 * np.pi, 2 * np.pi))
+
+    assert relationship.r2 < 0.9
+    assert "more bends than a polynomial up to x³" in relationship.sentence()
+    assert "y ≈" not in relationship.sentence()
+
+
+def test_describe_model_near_line_says_close():
+    # A line explains 99.8 % of this curve: too little to call it a line, enough to beat x².
+    relationship = describe_model(lambda x: x + 0.02 * x**2, (0.0, 10.0))
+
+    assert not relationship.is_line
+    assert relationship.degree == 1
+    assert relationship.sentence().startswith("The model is close to a straight line, y ≈")

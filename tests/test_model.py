@@ -144,9 +144,10 @@ def test_model_config_from_dict_invalid_rejected(values, message):
 @pytest.mark.parametrize(
     ("config", "text"),
     [
-        (ModelConfig(), "MLP 1→10→1 with relu"),
-        (ModelConfig(hidden_sizes=(32, 16), activation="gelu"), "MLP 1→32→16→1 with gelu"),
-        (ModelConfig(kind="linear", hidden_sizes=()), "linear model y = a·x + b"),
+        (ModelConfig(), "neural network, 1 hidden layer of 10 neurons, ReLU"),
+        (ModelConfig(hidden_sizes=(64, 64), activation="tanh"), "neural network, 2 hidden layers of 64 neurons, tanh"),
+        (ModelConfig(hidden_sizes=(32, 16, 8), activation="gelu"), "neural network, hidden layers of 32, 16 and 8 neurons, GELU"),
+        (ModelConfig(kind="linear", hidden_sizes=()), "straight-line model y = a·x + b"),
     ],
 )
 def test_model_config_describe(config, text):

@@ -10,7 +10,13 @@ import torch
 from numpattern.checkpoint import load_checkpoint, load_checkpoint_bytes, save_checkpoint
 from numpattern.errors import DataError
 from numpattern.model import ModelConfig, build_model
-from numpattern.prediction import MAX_PREDICTION_INPUTS, parse_x_value, parse_x_values, predict_array, prediction_table
+from numpattern.prediction import (
+    MAX_PREDICTION_INPUTS,
+    parse_x_value,
+    parse_x_values,
+    predict_array,
+    prediction_table,
+)
 from numpattern.standardize import Standardizer
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from numpattern.data import DataSpec, Dataset, generate
+from numpattern.data import Dataset, DataSpec, generate
 from numpattern.errors import ConfigError, DataError, TrainingDivergedError
 from numpattern.metrics import regression_metrics
 from numpattern.model import ACTIVATIONS, ModelConfig
