@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
-from dashboard import runs
-from dashboard.charts import true_curve
-from numpattern.figures import data_figure, fit_figure, loss_figure, sample_rows
+from dashboard import runs, state
+from numpattern.figures import LiveFigures
 
 REFRESH_SECONDS = 0.3
-# The live fit chart is resent on every refresh, so it carries fewer points than the final one.
-LIVE_CHART_POINTS = 2_000
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
@@ -37,28 +33,26 @@ def live_training_view(key: str) -> None:
         help="Ends training now and keeps what the model has learned so far.",
     )
 
+    figures = _live_figures(job)
+    curve = None if snapshot.curve_x is None else (np.asarray(snapshot.curve_x), np.asarray(snapshot.curve_y))
+    loss, fit = figures.update(snapshot.epochs_history, snapshot.train_losses, snapshot.validation_losses, curve)
     loss_column, fit_column = st.columns(2)
     with loss_column:
         st.markdown("**Loss** (lower is better)")
         if snapshot.epochs_history:
-            history = pd.DataFrame(
-                {
-                    "epoch": snapshot.epochs_history,
-                    "train_loss": snapshot.train_losses,
-                    "validation_loss": snapshot.validation_losses,
-                }
-            )
-            st.plotly_chart(loss_figure({job.label: history}), key=f"{key}.live_loss")
+            st.plotly_chart(loss, key=f"{key}.live_loss")
         else:
             st.caption("The loss chart appears after the first epoch.")
     with fit_column:
+        # Before the first epoch the chart shows the data alone, so it appears at once.
         st.markdown("**Fit**: the model's curve over the data")
-        frame, _ = sample_rows(job.dataset.frame, LIVE_CHART_POINTS)
-        dataset = job.dataset
-        if snapshot.curve_x is None:
-            # Before the first epoch the data alone is drawn, so the chart appears at once.
-            figure = data_figure(frame, true_curve(dataset), dataset.x_label, dataset.y_label)
-        else:
-            model_curve = (np.asarray(snapshot.curve_x), np.asarray(snapshot.curve_y))
-            figure = fit_figure(frame, model_curve, true_curve(dataset), dataset.x_label, dataset.y_label)
-        st.plotly_chart(figure, key=f"{key}.live_fit")
+        st.plotly_chart(fit, key=f"{key}.live_fit")
+
+
+def _live_figures(job) -> LiveFigures:
+    """Return this job's figures; start_training builds them, a page reload may have to again."""
+    stored = st.session_state.get(state.TRAIN_LIVE_FIGURES)
+    if stored is None or stored[0] is not job:
+        stored = (job, runs.live_figures_for(job.dataset))
+        st.session_state[state.TRAIN_LIVE_FIGURES] = stored
+    return stored[1]

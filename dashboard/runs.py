@@ -7,9 +7,11 @@ from dataclasses import dataclass
 import streamlit as st
 
 from dashboard import state
+from dashboard.charts import true_curve
 from dashboard.messages import plain
 from numpattern.data import Dataset
 from numpattern.errors import NumpatternError
+from numpattern.figures import LiveFigures
 from numpattern.jobs import DEFAULT_MAX_SECONDS, TIME_LIMIT, TrainingJob, start_job
 from numpattern.model import ModelConfig
 from numpattern.result_cache import ResultCache, training_key
@@ -18,7 +20,9 @@ from numpattern.training import TrainingConfig, TrainingResult
 # Older runs are dropped beyond this, so a long session cannot hold unbounded memory.
 MAX_RUNS_PER_SESSION = 10
 # Small runs finish in a fraction of a second; spreading them over this long lets people watch.
-MIN_WATCH_SECONDS = 2.0
+MIN_WATCH_SECONDS = 1.5
+# The live fit chart is resent on every redraw, so it carries fewer points than the final one.
+LIVE_CHART_POINTS = 2_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,9 +86,12 @@ def start_training(
             "was reused instantly (no retraining).",
         )
         return run
-    st.session_state[state.TRAIN_JOB] = start_job(
-        dataset, model_config, training_config, label=label, min_seconds=MIN_WATCH_SECONDS
-    )
+    # The live figures are built before the job starts: building them beside a running job
+    # slows both, because each waits for the other to release Python's lock.
+    figures = live_figures_for(dataset)
+    job = start_job(dataset, model_config, training_config, label=label, min_seconds=MIN_WATCH_SECONDS)
+    st.session_state[state.TRAIN_JOB] = job
+    st.session_state[state.TRAIN_LIVE_FIGURES] = (job, figures)
     return None
 
 
@@ -94,6 +101,7 @@ def collect_finished_job() -> Run | None:
     if job is None or job.running:
         return None
     del st.session_state[state.TRAIN_JOB]
+    st.session_state.pop(state.TRAIN_LIVE_FIGURES, None)
     if job.error is not None:
         st.session_state[state.TRAIN_NOTICE] = ("error", job.error)
         return None
@@ -119,6 +127,10 @@ def show_notice() -> None:
         return
     kind, message = notice
     {"success": st.success, "info": st.info, "error": st.error}[kind](plain(message))
+
+
+def live_figures_for(dataset: Dataset) -> LiveFigures:
+    return LiveFigures(dataset.frame, true_curve(dataset), dataset.x_label, dataset.y_label, LIVE_CHART_POINTS)
 
 
 def plural(count: int, noun: str) -> str:

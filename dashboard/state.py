@@ -23,6 +23,7 @@ DATA_BUNDLED = "data.bundled"
 TRAIN_JOB = "train.job"  # the running numpattern.jobs.TrainingJob, if any
 TRAIN_RUNS = "train.runs"  # list of dashboard.runs.Run, oldest first
 TRAIN_NEXT_RUN_ID = "train.next_run_id"
+TRAIN_LIVE_FIGURES = "train.live_figures"  # (job, numpattern.figures.LiveFigures) of the running job
 TRAIN_NOTICE = "train.notice"  # one message to show after a run ends
 TRAIN_HIDDEN_LAYERS = "train.hidden_layers"
 TRAIN_WIDTH = "train.width"

@@ -18,6 +18,7 @@ DECIMAL_MARKS = {".": "point", ",": "comma"}
 # The empty string means that numbers have no thousands separator.
 THOUSANDS_SEPARATORS = {"": "none", ",": "comma", ".": "point", " ": "space", "'": "apostrophe"}
 SAMPLE_CHARS = 64 * 1024
+MIN_SAMPLE_LINES = 3
 ENCODING_LABELS = {"utf-8": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252", "latin-1": "Latin-1"}
 
 # Text exports never contain these control characters; binary files almost always do.
@@ -129,8 +130,17 @@ def _checked_text(text: str) -> str:
 def sample_lines(text: str) -> list[str]:
     """Return the non-blank lines in the first ``SAMPLE_CHARS`` characters, without a cut-off last line."""
     sample = text[:SAMPLE_CHARS]
-    if len(text) > SAMPLE_CHARS and "\n" in sample:
-        sample = sample[: sample.rindex("\n")]
+    if len(text) > SAMPLE_CHARS:
+        # Extend to the end of the third line at least, so very long rows still give a header
+        # and data lines to detect from; then drop the cut-off last line.
+        end = -1
+        for _ in range(MIN_SAMPLE_LINES):
+            end = text.find("\n", end + 1)
+            if end == -1:
+                break
+        sample = text[: max(SAMPLE_CHARS, end + 1)] if end != -1 else text
+        if "\n" in sample and not sample.endswith("\n"):
+            sample = sample[: sample.rindex("\n")]
     return [line for line in sample.splitlines() if line.strip()]
 
 

@@ -167,3 +167,54 @@ def prediction_figure(
                            marker={"size": 11, "symbol": "x"})
             )
     return _layout(figure, x_label, y_label)
+
+
+class LiveFigures:
+    """The loss and fit figures of one running training, built once and updated in place.
+
+    Building a Plotly figure validates every property and takes about 10 ms, while
+    replacing the arrays of existing traces takes well under 1 ms. A live view that
+    redraws a few times a second keeps one of these per run. Not thread-safe: create
+    and update it in the thread that draws.
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        true_curve: tuple[np.ndarray, np.ndarray] | None,
+        x_label: str = "x",
+        y_label: str = "y",
+        max_points: int = MAX_CHART_POINTS,
+    ) -> None:
+        shown, _ = sample_rows(frame, max_points)
+        # A placeholder point creates both loss lines; update() replaces it.
+        placeholder = pd.DataFrame({"epoch": [1], "train_loss": [1.0], "validation_loss": [1.0]})
+        self.loss = loss_figure({"run": placeholder})
+        self.fit = fit_figure(shown, (np.array([]), np.array([])), true_curve, x_label, y_label)
+        self._model_trace = self.fit.data[-1]
+
+    def update(
+        self,
+        epochs: list[int],
+        train_losses: list[float],
+        validation_losses: list[float],
+        model_curve: tuple[np.ndarray, np.ndarray] | None,
+    ) -> tuple[go.Figure, go.Figure]:
+        """Replace the loss lines and the model curve; return the (loss, fit) figures."""
+        epoch_values, train_values, validation_values = _thin_arrays(epochs, train_losses, validation_losses)
+        self.loss.data[0].update(x=epoch_values, y=np.maximum(train_values, LOSS_FLOOR))
+        if len(self.loss.data) > 1:
+            self.loss.data[1].update(x=epoch_values, y=np.maximum(validation_values, LOSS_FLOOR))
+        if model_curve is not None:
+            self._model_trace.update(x=model_curve[0], y=model_curve[1])
+        return self.loss, self.fit
+
+
+def _thin_arrays(epochs, *series, max_points: int = 2_000) -> tuple[np.ndarray, ...]:
+    """Every k-th value plus the last, as _thin_history does for a table."""
+    arrays = [np.asarray(epochs, dtype=np.float64), *(np.asarray(values, dtype=np.float64) for values in series)]
+    if len(arrays[0]) <= max_points:
+        return tuple(arrays)
+    step = int(np.ceil(len(arrays[0]) / max_points))
+    rows = np.unique(np.append(np.arange(0, len(arrays[0]), step), len(arrays[0]) - 1))
+    return tuple(array[rows] for array in arrays)

@@ -3,10 +3,12 @@
 import streamlit as st
 
 from dashboard import runs, state
+from dashboard.charts import true_curve
 from dashboard.defaults import DEMO_MODEL, DEMO_TRAINING, example_dataset
 from dashboard.frame import begin_page
 from dashboard.live import live_training_view
 from dashboard.results import show_fit_and_loss, show_learned
+from numpattern.figures import data_figure
 
 DEMO_LABEL = "Demo"
 
@@ -46,6 +48,11 @@ with predict_step:
 st.subheader("Try it in one click")
 st.write("The demo makes 200 examples of y = 3x + 2, trains a small network on them, and shows what it learned.")
 running = runs.job_running()
+demo = latest_demo_run()
+if demo is None and not running:
+    example = example_dataset()
+    st.caption("These are the examples. The network only sees the dots, never the dashed rule behind them.")
+    st.plotly_chart(data_figure(example.frame, true_curve(example)), key="start.examples")
 if st.button("Run the demo", type="primary", key="start.demo", disabled=running):
     start_demo()
     running = runs.job_running()

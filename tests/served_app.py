@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -107,3 +109,20 @@ def keep_on_localhost(route) -> None:
         route.continue_()
     else:
         route.abort()
+
+
+def browser_or_skip():
+    """Return sync_playwright, or skip the test; with NUMPATTERN_REQUIRE_BROWSER=1 (as in CI) fail instead."""
+    required = os.environ.get("NUMPATTERN_REQUIRE_BROWSER") == "1"
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing; install it with 'apt-get install chromium'"
+        if required:
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:
+        if required:
+            pytest.fail(f"playwright is not installed: {error}")
+        pytest.skip("playwright is not installed")
+    return sync_playwright

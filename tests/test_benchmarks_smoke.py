@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from served_app import browser_or_skip
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 TIMEOUT_SECONDS = 300
@@ -49,3 +50,13 @@ def test_make_large_csv_writes_rows(tmp_path):
     lines = path.read_text().splitlines()
     assert lines[0] == "x,y"
     assert len(lines) == 501
+
+
+def test_served_app_benchmark_smoke():
+    browser_or_skip()
+
+    completed = run_script("served_app.py", "--smoke")
+
+    assert completed.returncode == 0, completed.stderr
+    for name in ("cold start", "first chart", "first model curve", "demo finished", "memory after 1 session"):
+        assert name in completed.stdout, f"{name!r} missing from the output of served_app.py"

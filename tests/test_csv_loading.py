@@ -395,3 +395,14 @@ def test_inspect_csv_mostly_text_column_has_numbers():
     table = inspect_csv(b"x,y\n1,a\n2,b\n3,c\n4,5\n")
     assert table.numeric_columns == ("x",)
     assert table.columns_with_numbers == ("x", "y")
+
+
+def test_load_csv_lines_longer_than_sample():
+    # About 80 KB per line: longer than the 64 KB that format detection reads by default.
+    header = "x,y," + ",".join(f"c{i}" for i in range(12_000)) + "\n"
+    rows = "".join(f"{i},{2 * i}," + ",".join("1" for _ in range(12_000)) + "\n" for i in range(4))
+
+    result = load_csv_bytes((header + rows).encode(), "wide.csv")
+
+    assert list(result.dataset.x) == [0.0, 1.0, 2.0, 3.0]
+    assert list(result.dataset.y) == [0.0, 2.0, 4.0, 6.0]

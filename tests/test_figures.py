@@ -9,6 +9,7 @@ import pytest
 from numpattern.figures import (
     CURVE_POINTS,
     MAX_CHART_POINTS,
+    LiveFigures,
     curve_grid,
     data_figure,
     fit_figure,
@@ -183,3 +184,20 @@ def test_figures_set_no_colors_of_their_own():
         assert figure.layout.paper_bgcolor is None
         assert figure.layout.plot_bgcolor is None
         assert figure.layout.uirevision == "keep"
+
+
+def test_live_figures_update_in_place():
+    frame = pd.DataFrame({"x": np.linspace(0.0, 1.0, 5_000), "y": np.linspace(0.0, 2.0, 5_000)})
+    live = LiveFigures(frame, None, max_points=2_000)
+    grid = np.linspace(0.0, 1.0, 50)
+
+    loss, fit = live.update([1, 2, 3], [0.5, 0.25, 0.0], [0.6, 0.3, 0.2], (grid, 2 * grid))
+    again_loss, again_fit = live.update(list(range(1, 5_001)), [0.1] * 5_000, [0.2] * 5_000, None)
+
+    assert again_loss is loss
+    assert again_fit is fit
+    assert len(fit.data[0].x) == 2_000
+    np.testing.assert_allclose(fit.data[-1].y, 2 * grid)
+    assert len(loss.data[0].x) <= 2_001
+    assert loss.data[0].x[-1] == 5_000
+    assert min(loss.data[0].y) > 0
