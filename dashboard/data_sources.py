@@ -49,7 +49,8 @@ def csv_inputs() -> Dataset | None:
     st.caption(
         f"A text file with columns separated by commas, semicolons or tabs and a header row with the column "
         f"names, up to {MAX_CSV_BYTES // 2**20} MB and {MAX_CSV_ROWS:,} rows. Spreadsheets can save this as "
-        "'CSV'. You pick which column is x and which is y."
+        "'CSV'. You pick which column is x and which is y. A file too large for the upload box is marked "
+        "in red there and not read."
     )
     upload = st.file_uploader("CSV file", key=state.DATA_UPLOAD)
     if upload is None:

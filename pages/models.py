@@ -98,6 +98,7 @@ begin_page(
 notice = st.session_state.pop(state.MODELS_NOTICE, None)
 if notice:
     st.success(plain(notice))
+st.caption("Everyone who uses this app on this server sees the same saved models.")
 table = list_checkpoints(folder)
 if table.empty:
     st.info("No checkpoints are saved yet. Train a model and save it on the **2. Train** page.")
