@@ -107,7 +107,8 @@ class TrainingResult:
     data_source: dict[str, Any]
     data_fingerprint: str
     epochs_run: int
-    # "completed", "stopped" (on request), "early_stopping" or "converged" (L-BFGS only)
+    # "completed", "stopped" (on request), "early_stopping", "converged" (lbfgs and fast only),
+    # or "time_limit" when a numpattern.jobs job ended the run at its time limit
     stop_reason: str
     elapsed_seconds: float
 
@@ -287,6 +288,12 @@ def warm_up() -> float:
 def _check_finite(loss: float, epoch: int, config: TrainingConfig) -> None:
     if math.isfinite(loss):
         return
+    if config.optimizer == "fast":
+        # "fast" has no learning rate, so extreme values in the data are the likely cause.
+        raise TrainingDivergedError(
+            f"Training diverged: the loss became {loss} at epoch {epoch}. Check the data for extreme "
+            "values, or try the adam optimizer. Nothing from this run was kept."
+        )
     raise TrainingDivergedError(
         f"Training diverged: the loss became {loss} at epoch {epoch}. The learning rate "
         f"{config.learning_rate:g} is most likely too high for the {config.optimizer} optimizer; "
