@@ -1,5 +1,6 @@
 """Predict page: ask a trained model for y at new x values."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +25,8 @@ SHIPPED_DEFAULT = "linear-3x-plus-2"
 @dataclass(frozen=True)
 class Choice:
     label: str
-    predict: object  # callable x -> y on the original scale
-    table: object  # callable list of x -> DataFrame with x, y, extrapolated
+    predict: Callable[[np.ndarray], np.ndarray]  # x -> y on the original scale
+    table: Callable[[list[float]], pd.DataFrame]  # x values -> columns x, y, extrapolated
     x_range: tuple[float, float]
     x_label: str
     y_label: str
