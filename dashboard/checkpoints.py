@@ -35,8 +35,10 @@ def show_card(card: dict[str, Any]) -> None:
     lines = [
         f"- **Data**: {describe_source(card['data']['source'])}",
         f"- **Model**: {ModelConfig.from_dict(card['model_config']).describe()}",
-        f"- **Training**: {training_config.get('optimizer')}, {training.get('epochs_run')} epochs, "
-        f"learning rate {training_config.get('learning_rate')}",
+        (
+            f"- **Training**: {training_config.get('optimizer')}, {training.get('epochs_run')} epochs, "
+            f"learning rate {training_config.get('learning_rate')}"
+        ),
         f"- **Fit on its data**: R² {metrics['r2']:.5f}, largest error {metrics['max_abs_error']:.4g}",
         f"- **Trained on x from** {low:g} to {high:g}",
         f"- **Created**: {card.get('created_at')} with numpattern {card.get('versions', {}).get('numpattern')}",

@@ -82,8 +82,10 @@ def start_training(
         run = _add_run(label, cached, dataset, from_cache=True)
         st.session_state[state.TRAIN_NOTICE] = (
             "success",
-            f"{run.label}: these exact data and settings were trained before, so the stored result "
-            "was reused instantly (no retraining).",
+            (
+                f"{run.label}: these exact data and settings were trained before, so the stored result "
+                "was reused instantly (no retraining)."
+            ),
         )
         return run
     # The live figures are built before the job starts: building them beside a running job

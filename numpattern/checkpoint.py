@@ -90,8 +90,7 @@ def validate_name(name: str) -> str:
     if not isinstance(name, str):
         raise CheckpointError(f"A checkpoint name must be text, got {type(name).__name__}.")
     name = name.strip()
-    if name.endswith(SUFFIX):
-        name = name[: -len(SUFFIX)]
+    name = name.removesuffix(SUFFIX)
     if not NAME_PATTERN.fullmatch(name) or ".." in name:
         shown = name[:40] if name else "(empty)"
         raise CheckpointError(
@@ -112,7 +111,7 @@ def checkpoint_path(name: str, folder: Path | None = None) -> Path:
 
 def suggest_name(text: str) -> str:
     """Turn any text, such as an uploaded file's name, into a valid checkpoint name."""
-    stem = text[: -len(SUFFIX)] if text.endswith(SUFFIX) else text
+    stem = text.removesuffix(SUFFIX)
     cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-._")
     cleaned = re.sub(r"\.{2,}", ".", cleaned)[:64].strip("-._")
     return cleaned or "model"
@@ -126,7 +125,7 @@ def build_card(result: TrainingResult, name: str, command: str | None = None) ->
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "name": name,
-        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "model_config": result.model_config.to_dict(),
         "standardizer": result.standardizer.to_dict(),
         "data": {
@@ -268,7 +267,7 @@ def load_checkpoint_bytes(data: bytes, file_name: str = "checkpoint") -> Checkpo
     card = _read_card(data, file_name)
     try:
         tensors = safetensors.torch.load(data)
-    except Exception as error:  # the Rust parser raises SafetensorError and others for damaged files
+    except Exception as error:  # noqa: BLE001 (the Rust parser raises SafetensorError and others for damaged files)
         raise CheckpointError(
             f"'{file_name}' is damaged or truncated ({_short(error)}). {ACCEPTED_FORMAT}"
         ) from None

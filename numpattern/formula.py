@@ -8,6 +8,7 @@ tree with NumPy, so only the listed operations can run.
 from __future__ import annotations
 
 import ast
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -120,7 +121,7 @@ def _syntax_message(text: str, error: SyntaxError) -> str:
         hint = f" The formula has {text.count('(')} '(' but {text.count(')')} ')'."
     elif "^" in text:
         hint = " Use ** for powers, for example x**2."
-    elif any(ch.isdigit() and nxt.isalpha() for ch, nxt in zip(text, text[1:])):
+    elif any(ch.isdigit() and nxt.isalpha() for ch, nxt in itertools.pairwise(text)):
         hint = " Write multiplication with *, for example 3*x instead of 3x."
     return f"Could not read the formula near position {column} ('{near}').{hint} {ALLOWED_HELP}"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -95,7 +96,7 @@ def build_model(config: ModelConfig, seed: int = 0) -> nn.Sequential:
     generator = torch.Generator().manual_seed(int(seed))
     sizes = config.layer_sizes
     layers: list[nn.Module] = []
-    for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for index, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
         linear = nn.Linear(fan_in, fan_out)
         _init_linear(linear, generator)
         layers.append(linear)

@@ -146,7 +146,7 @@ def default_batch_size(n_rows: int) -> int | None:
 
 def split_indices(n_rows: int, validation_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Shuffle row indices with ``seed`` and split off the validation share."""
-    n_validation = int(round(n_rows * validation_fraction))
+    n_validation = round(n_rows * validation_fraction)
     if n_rows - n_validation < MIN_TRAINING_ROWS:
         raise DataError(
             f"Only {n_rows - n_validation} rows are left for training after the validation split. "

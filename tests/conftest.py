@@ -62,6 +62,7 @@ def run_numpattern(*arguments: str, models: Path) -> subprocess.CompletedProcess
         capture_output=True,
         text=True,
         timeout=CLI_TIMEOUT_SECONDS,
+        check=False,
     )
 
 

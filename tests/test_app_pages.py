@@ -55,7 +55,9 @@ def job_finished(at: AppTest) -> bool:
 
 
 def session_runs(at: AppTest) -> list:
-    return at.session_state["train.runs"] if "train.runs" in at.session_state else []
+    if "train.runs" not in at.session_state:
+        return []
+    return at.session_state["train.runs"]
 
 
 def texts(elements) -> list[str]:
@@ -360,7 +362,7 @@ def test_models_shipped_cannot_be_deleted(app):
 
 
 def choose_upload(at: AppTest, name: str, content: bytes) -> AppTest:
-    if not texts(at.title) == ["1. Your data"]:
+    if texts(at.title) != ["1. Your data"]:
         go_to(at, "data")
     at.radio(key="data.mode").set_value("upload").run()
     at.file_uploader(key="data.upload").upload(name, content, "text/csv").run()

@@ -99,6 +99,19 @@ def test_browser_demo_and_shipped_prediction(browser_page):
     assert blocked == []
 
 
+def test_browser_first_visit_by_page_address(browser_page):
+    # A shared link to a page, opened first after the server starts, still gets the app's own
+    # navigation rather than Streamlit's automatic list of the files in pages/.
+    app, page, blocked = browser_page
+    page.goto(f"{app.url}/predict")
+    page.get_by_role("heading", name="Predict").first.wait_for(timeout=PAGE_TIMEOUT_MS)
+    nav_links = page.get_by_test_id("stSidebarNav").get_by_role("link")
+    nav_links.filter(has_text=PAGES["predict"]).wait_for(timeout=PAGE_TIMEOUT_MS)
+    assert nav_links.all_inner_texts() == ["Start", *PAGES.values()]
+    assert_no_exception(page, "predict-first-visit")
+    assert blocked == []
+
+
 def test_browser_gapminder_train_and_predict(browser_page):
     from numpattern.datasets import load_dataset
 

@@ -238,7 +238,7 @@ def test_cli_damaged_model_exits_2(capsys, damage_case, damaged_checkpoints, tmp
 def test_cli_payload_exits_2(capsys, payload_file):
     path, marker = payload_file
 
-    code, out, err = run_main(capsys, "predict", "1", "--model", str(path))
+    code, _, err = run_main(capsys, "predict", "1", "--model", str(path))
 
     assert_one_line_error(code, err, "was not opened")
     assert not marker.exists()

@@ -27,7 +27,8 @@ def core_module_names() -> list[str]:
 
 def test_core_imports_every_module_without_streamlit():
     completed = subprocess.run(
-        [sys.executable, "-c", IMPORT_EVERY_MODULE], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", IMPORT_EVERY_MODULE], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+        check=False,
     )
 
     assert completed.returncode == 0, completed.stderr
