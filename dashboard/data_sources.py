@@ -52,7 +52,7 @@ def csv_inputs() -> Dataset | None:
         "'CSV'. You pick which column is x and which is y. A file too large for the upload box is marked "
         "in red there and not read."
     )
-    upload = st.file_uploader("CSV file", key=state.DATA_UPLOAD)
+    upload = st.file_uploader("CSV file", key=state.DATA_UPLOAD, max_upload_size=MAX_CSV_BYTES // 2**20)
     if upload is None:
         current = st.session_state.get(state.DATA_DATASET)
         if current is not None and current.source.get("kind") == "csv":

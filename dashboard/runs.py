@@ -1,10 +1,13 @@
-"""This session's training runs: starting them, collecting finished ones, and the shared result cache."""
+"""This session's training runs: starting them, collecting finished ones, and their result cache."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard import state
 from dashboard.charts import true_curve
@@ -34,10 +37,13 @@ class Run:
     from_cache: bool
 
 
-@st.cache_resource(show_spinner=False)
 def result_cache() -> ResultCache:
-    """Finished results shared by every session of this server process."""
-    return ResultCache(max_entries=32)
+    """Finished results of this session.
+
+    Kept per session, not per server: a visitor's first Train press should show the network
+    learning, not a result that another visitor's identical run left behind.
+    """
+    return st.session_state.setdefault(state.TRAIN_RESULT_CACHE, ResultCache(max_entries=MAX_RUNS_PER_SESSION))
 
 
 def runs() -> list[Run]:
@@ -91,7 +97,10 @@ def start_training(
     # The live figures are built before the job starts: building them beside a running job
     # slows both, because each waits for the other to release Python's lock.
     figures = live_figures_for(dataset)
-    job = start_job(dataset, model_config, training_config, label=label, min_seconds=MIN_WATCH_SECONDS)
+    job = start_job(
+        dataset, model_config, training_config,
+        label=label, min_seconds=MIN_WATCH_SECONDS, watcher=session_watcher(),
+    )
     st.session_state[state.TRAIN_JOB] = job
     st.session_state[state.TRAIN_LIVE_FIGURES] = (job, figures)
     return None
@@ -111,7 +120,13 @@ def collect_finished_job() -> Run | None:
     result_cache().put(training_key(job.dataset, job.model_config, job.training_config), result)
     run = _add_run(job.label, result, job.dataset, from_cache=False)
     kept = "What it learned so far is kept below and can be used on the Predict page."
-    if result.stop_reason == "stopped":
+    if job.stopped_unwatched:
+        message = (
+            f"{run.label} stopped after {plural(result.epochs_run, 'epoch')} because this page was closed "
+            f"or lost its connection. {kept}"
+        )
+        st.session_state[state.TRAIN_NOTICE] = ("info", message)
+    elif result.stop_reason == "stopped":
         message = f"{run.label} was stopped after {plural(result.epochs_run, 'epoch')}. {kept}"
         st.session_state[state.TRAIN_NOTICE] = ("info", message)
     elif result.stop_reason == TIME_LIMIT:
@@ -129,6 +144,20 @@ def show_notice() -> None:
         return
     kind, message = notice
     {"success": st.success, "info": st.info, "error": st.error}[kind](plain(message))
+
+
+def session_watcher() -> Callable[[], bool] | None:
+    """Report whether this browser session is still connected, for a job to stop once it is gone.
+
+    A closed or reloaded tab starts a new session, and the old one's run would otherwise use a
+    job slot and a CPU core until its time limit.
+    """
+    context = get_script_run_ctx()
+    if context is None or not runtime.exists():
+        return None
+    server = runtime.get_instance()
+    session_id = context.session_id
+    return lambda: server.is_active_session(session_id)
 
 
 def live_figures_for(dataset: Dataset) -> LiveFigures:

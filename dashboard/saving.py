@@ -19,7 +19,10 @@ def remember_saved(name: str) -> None:
 
 def save_run_form(run: Run) -> None:
     st.subheader("Keep this model")
-    st.caption("Save it as a checkpoint (a file with the learned weights and a description) to use it later on the Predict page.")
+    st.caption(
+        "Save it as a checkpoint (a file with the learned weights and a description) to use it later on the "
+        "Predict page. Runs you do not save are gone when this browser tab is closed or reloaded."
+    )
     name_column, save_column, download_column = st.columns([2, 1, 1], vertical_alignment="bottom")
     default_name = suggest_name(f"{run.label.lower()}-{run.dataset.source.get('preset') or 'model'}")
     name = name_column.text_input(

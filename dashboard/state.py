@@ -25,6 +25,7 @@ TRAIN_RUNS = "train.runs"  # list of dashboard.runs.Run, oldest first
 TRAIN_NEXT_RUN_ID = "train.next_run_id"
 TRAIN_LIVE_FIGURES = "train.live_figures"  # (job, numpattern.figures.LiveFigures) of the running job
 TRAIN_NOTICE = "train.notice"  # one message to show after a run ends
+TRAIN_RESULT_CACHE = "train.result_cache"  # numpattern.result_cache.ResultCache of this session
 TRAIN_HIDDEN_LAYERS = "train.hidden_layers"
 TRAIN_WIDTH = "train.width"
 TRAIN_MODEL_KIND = "train.model_kind"
@@ -45,5 +46,6 @@ PREDICT_X_TEXT = "predict.x_text"
 # Models page
 MODELS_SAVED_NAMES = "models.saved_names"  # checkpoint names this session saved or uploaded
 MODELS_SELECTED = "models.selected"
-MODELS_UPLOAD = "models.upload"
+MODELS_UPLOAD = "models.upload"  # suffixed with MODELS_UPLOAD_ROUND
+MODELS_UPLOAD_ROUND = "models.upload_round"  # raised after an import, which empties the upload box
 MODELS_NOTICE = "models.notice"  # one message to show after the page reruns

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +31,10 @@ SNAPSHOT_INTERVAL_SECONDS = 0.15
 PACE_STEP_SECONDS = 0.005
 CURVE_POINTS = 200
 MAX_CONCURRENT_JOBS = 4
+# A run that its watcher reports as unwatched for this long is stopped. A shorter gap, such as a
+# page reconnecting after a network hiccup, lets it go on.
+UNWATCHED_GRACE_SECONDS = 15.0
+WATCH_CHECK_INTERVAL_SECONDS = 0.5
 
 # Shared by every session in the process, so a public server never trains more than a few models at once.
 _job_slots = threading.BoundedSemaphore(MAX_CONCURRENT_JOBS)
@@ -74,6 +79,9 @@ class TrainingJob:
     label: str = ""
     # Spread a quick run over at least this many seconds, so people can watch it learn.
     min_seconds: float = 0.0
+    # Returns False while the run is unwatched, for example after its browser tab was closed or reloaded.
+    watcher: Callable[[], bool] | None = None
+    unwatched_grace_seconds: float = UNWATCHED_GRACE_SECONDS
     result: TrainingResult | None = field(default=None, init=False)
     error: str | None = field(default=None, init=False)
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
@@ -88,6 +96,9 @@ class TrainingJob:
     _curve: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False)
     _last_curve_at: float = field(default=0.0, init=False)
     _timed_out: bool = field(default=False, init=False)
+    _unwatched: bool = field(default=False, init=False)
+    _unwatched_since: float | None = field(default=None, init=False)
+    _last_watch_check: float = field(default=0.0, init=False)
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -98,6 +109,11 @@ class TrainingJob:
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._finished.wait(timeout)
+
+    @property
+    def stopped_unwatched(self) -> bool:
+        """True when the job stopped itself because its watcher reported it unwatched for too long."""
+        return self._unwatched
 
     def snapshot(self) -> JobSnapshot:
         with self._lock:
@@ -127,7 +143,32 @@ class TrainingJob:
         if time.perf_counter() - self._started_at > self.max_seconds:
             self._timed_out = True
             return True
-        return False
+        return self._unwatched_too_long()
+
+    def _unwatched_too_long(self) -> bool:
+        if self.watcher is None:
+            return False
+        now = time.perf_counter()
+        if now - self._last_watch_check < WATCH_CHECK_INTERVAL_SECONDS:
+            return False
+        self._last_watch_check = now
+        try:
+            watched = bool(self.watcher())
+        except Exception:
+            logger.warning("Watcher check of training job %s failed; the run goes on", self.label, exc_info=True)
+            watched = True
+        if watched:
+            self._unwatched_since = None
+            return False
+        if self._unwatched_since is None:
+            self._unwatched_since = now
+        if now - self._unwatched_since < self.unwatched_grace_seconds:
+            return False
+        self._unwatched = True
+        logger.info(
+            "Stopping training job %s: unwatched for %.0f s", self.label, self.unwatched_grace_seconds
+        )
+        return True
 
     def _on_epoch(self, report: EpochReport) -> None:
         self._keep_pace(report)
@@ -195,6 +236,8 @@ def start_job(
     max_seconds: float = DEFAULT_MAX_SECONDS,
     min_seconds: float = 0.0,
     label: str = "",
+    watcher: Callable[[], bool] | None = None,
+    unwatched_grace_seconds: float = UNWATCHED_GRACE_SECONDS,
 ) -> TrainingJob:
     """Start training in a daemon thread; raise ServerBusyError when all job slots are taken."""
     if not _job_slots.acquire(blocking=False):
@@ -202,7 +245,14 @@ def start_job(
             "The server is already training several models. Wait a few seconds and press Train again."
         )
     job = TrainingJob(
-        dataset, model_config, training_config, max_seconds=max_seconds, label=label, min_seconds=min_seconds
+        dataset,
+        model_config,
+        training_config,
+        max_seconds=max_seconds,
+        label=label,
+        min_seconds=min_seconds,
+        watcher=watcher,
+        unwatched_grace_seconds=unwatched_grace_seconds,
     )
     job._started_at = time.perf_counter()
     job._thread = threading.Thread(target=job._run, name=f"numpattern-train-{label}", daemon=True)

@@ -103,7 +103,8 @@ class TrainingResult:
     training_config: TrainingConfig
     history: pd.DataFrame  # columns: epoch, train_loss, validation_loss
     metrics: dict[str, float]  # on all rows, original scale
-    x_range: tuple[float, float]  # of the training split
+    # Of all rows: a validation x inside the data is not a guess, though no step trained on it.
+    x_range: tuple[float, float]
     data_source: dict[str, Any]
     data_fingerprint: str
     epochs_run: int
@@ -260,7 +261,7 @@ def _train(
         training_config=config,
         history=history_frame,
         metrics=metrics,
-        x_range=(float(x_all[train_rows].min()), float(x_all[train_rows].max())),
+        x_range=(float(x_all.min()), float(x_all.max())),
         data_source=dict(dataset.source),
         data_fingerprint=dataset.fingerprint,
         epochs_run=len(history),

@@ -77,7 +77,7 @@ def generator_inputs() -> DataSpec:
     x_min = range_start.number_input("x from", key=state.DATA_X_MIN, step=1.0, format="%g", persist_state="session")
     x_max = range_end.number_input("x to", key=state.DATA_X_MAX, step=1.0, format="%g", persist_state="session")
     points = st.number_input(
-        "Number of examples",
+        f"Number of examples (10 to {MAX_GENERATED_POINTS:,})",
         min_value=10,
         max_value=MAX_GENERATED_POINTS,
         step=50,
@@ -101,7 +101,8 @@ def generator_inputs() -> DataSpec:
         step=1,
         key=state.DATA_SEED,
         persist_state="session",
-        help="Fixes the random noise: the same seed gives the same data every time.",
+        help="Fixes the random noise: the same seed gives the same data every time. Any whole number from 0 "
+        "to 4,294,967,295.",
     )
     return DataSpec(
         preset=None if preset == CUSTOM else preset,

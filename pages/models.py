@@ -8,6 +8,7 @@ from dashboard.frame import begin_page
 from dashboard.messages import plain
 from dashboard.saving import remember_saved
 from numpattern.checkpoint import (
+    MAX_CHECKPOINT_BYTES,
     checkpoint_path,
     default_models_dir,
     delete_checkpoint,
@@ -28,7 +29,11 @@ def upload_section() -> None:
         "Only .safetensors checkpoints saved by numpattern are accepted. Other files, such as PyTorch .pth "
         "or pickle files, are rejected without being opened, because they can run code."
     )
-    upload = st.file_uploader("Checkpoint file", key=state.MODELS_UPLOAD)
+    upload_round = st.session_state.get(state.MODELS_UPLOAD_ROUND, 0)
+    upload = st.file_uploader(
+        "Checkpoint file", key=f"{state.MODELS_UPLOAD}.{upload_round}",
+        max_upload_size=max(1, MAX_CHECKPOINT_BYTES // 2**20),
+    )
     if upload is None:
         return
     data = upload.getvalue()
@@ -54,6 +59,8 @@ def upload_section() -> None:
             st.error(plain(str(error)))
             return
         remember_saved(path.stem)
+        # A new key gives an empty upload box, so the added file is not checked again as a duplicate.
+        st.session_state[state.MODELS_UPLOAD_ROUND] = upload_round + 1
         st.session_state[state.MODELS_NOTICE] = f"Added '{path.stem}'. You can now choose it on the Predict page."
         st.rerun()
 

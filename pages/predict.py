@@ -1,5 +1,6 @@
 """Predict page: ask a trained model for y at new x values."""
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,7 +95,8 @@ def show_predictions(choice: Choice, x_values: list[float]) -> None:
     outside = int(table["extrapolated"].sum())
     if len(table) == 1:
         row = table.iloc[0]
-        st.metric(f"Predicted {choice.y_label} at {choice.x_label} = {row.x:g}", f"{row.y:.4f}")
+        # Adding 0.0 turns -0.0 into 0.0, so "x = -0" is never shown.
+        st.metric(f"Predicted {choice.y_label} at {choice.x_label} = {row.x + 0.0:g}", f"{row.y + 0.0:.4f}")
     if outside:
         st.warning(extrapolation_warning(outside, len(table), choice.x_range))
 
@@ -107,7 +109,8 @@ def show_predictions(choice: Choice, x_values: list[float]) -> None:
     )
     chart_column, table_column = st.columns([2, 1])
     with table_column:
-        st.dataframe(display_table, hide_index=True, height=320)
+        # "auto" fits a short table and scrolls a long one, so a single prediction has no empty rows below.
+        st.dataframe(display_table, hide_index=True, height="auto")
         st.download_button(
             "Download predictions (CSV)", display_table.to_csv(index=False).encode(), file_name="predictions.csv",
             mime="text/csv", key="predict.download", on_click="ignore",
@@ -118,6 +121,9 @@ def show_predictions(choice: Choice, x_values: list[float]) -> None:
         st.plotly_chart(figure, key="predict.chart")
         st.caption("The shaded band is the x range the model was trained on. Outside it, the model is guessing.")
 
+
+# Two whole numbers joined by a comma alone, such as 2,5 (not 1e3,5 or 2.5,1).
+DECIMAL_COMMA = re.compile(r"(?<![\w.])(-?\d+),(\d+)(?![\w.])")
 
 begin_page("3. Predict", "Choose a trained model and give it new x values; it answers with its prediction for y.")
 
@@ -146,8 +152,18 @@ with st.expander("About this model", expanded=False):
 st.session_state.setdefault(state.PREDICT_X_TEXT, "5")
 text = st.text_input(
     "x values", key=state.PREDICT_X_TEXT, persist_state="session",
-    help="One number, or several separated by commas, spaces or new lines. Write decimals with a point: 2.5, not 2,5.",
+    help="One number, or several separated by commas, semicolons or spaces. Write decimals with a point: 2.5, not 2,5.",
 )
+decimal_comma = DECIMAL_COMMA.search(text)
+if decimal_comma:
+    # Many countries write two and a half as 2,5, which here means the two values 2 and 5.
+    first, second = decimal_comma.group(1), decimal_comma.group(2)
+    st.info(
+        plain(
+            f"Commas separate values, so '{first},{second}' was read as two values, {first} and {second}. "
+            f"For a decimal number, write it with a point: {first}.{second}."
+        )
+    )
 try:
     x_values = parse_x_values(text)
 except NumpatternError as error:

@@ -53,9 +53,13 @@ if demo is None and not running:
     example = example_dataset()
     st.caption("These are the examples. The network only sees the dots, never the dashed rule behind them.")
     st.plotly_chart(data_figure(example.frame, true_curve(example)), key="start.examples")
-if st.button("Run the demo", type="primary", key="start.demo", disabled=running):
+# In a slot, so that the button turns disabled as soon as the demo starts.
+demo_slot = st.empty()
+if demo_slot.button("Run the demo", type="primary", key="start.demo", disabled=running):
     start_demo()
     running = runs.job_running()
+    if running:
+        demo_slot.button("Run the demo", type="primary", key="start.demo.busy", disabled=True)
 if running:
     live_training_view("start")
 runs.show_notice()

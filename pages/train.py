@@ -69,11 +69,13 @@ def model_inputs() -> ModelConfig:
     layers_column, width_column = st.columns(2)
     layers = layers_column.number_input(
         "Hidden layers", min_value=1, max_value=4, step=1, key=state.TRAIN_HIDDEN_LAYERS, disabled=disabled,
-        persist_state="session", help="Layers of neurons between input x and output y. More layers can learn more complex shapes.",
+        persist_state="session",
+        help="Layers of neurons between input x and output y, 1 to 4. More layers can learn more complex shapes.",
     )
     width = width_column.number_input(
         "Neurons per layer", min_value=1, max_value=256, step=1, key=state.TRAIN_WIDTH, disabled=disabled,
-        persist_state="session", help="How many neurons each hidden layer has. More neurons can bend the curve in more places.",
+        persist_state="session",
+        help="How many neurons each hidden layer has, 1 to 256. More neurons can bend the curve in more places.",
     )
     activation = st.selectbox(
         "Activation", list(ACTIVATION_LABELS), format_func=ACTIVATION_LABELS.get, key=state.TRAIN_ACTIVATION,
@@ -104,7 +106,7 @@ def training_inputs(n_rows: int) -> TrainingConfig:
         help="How big each adjustment is. Too small learns slowly; too big makes training jump around or fail.",
     )
     epochs = st.number_input(
-        "Epochs", min_value=1, max_value=MAX_APP_EPOCHS, step=100, key=state.TRAIN_EPOCHS, persist_state="session",
+        f"Epochs (1 to {MAX_APP_EPOCHS:,})", min_value=1, max_value=MAX_APP_EPOCHS, step=100, key=state.TRAIN_EPOCHS, persist_state="session",
         help="An epoch is one pass over all training examples. More epochs give the network more practice.",
     )
     batch_size = st.selectbox(
@@ -120,7 +122,8 @@ def training_inputs(n_rows: int) -> TrainingConfig:
     )
     seed = st.number_input(
         "Seed", min_value=0, max_value=2**32 - 1, step=1, key=state.TRAIN_SEED, persist_state="session",
-        help="Fixes the random starting weights and the validation split, so a run can be repeated exactly.",
+        help="Fixes the random starting weights and the validation split, so a run can be repeated exactly. "
+        "Any whole number from 0 to 4,294,967,295.",
     )
     return TrainingConfig(
         epochs=int(epochs),
@@ -163,7 +166,7 @@ if dataset is None:
 st.caption(f"Data: {dataset.describe()}")
 if len(dataset.frame) > LARGE_DATA_ROWS:
     st.caption(
-        f"This data has {len(dataset.frame):,} rows, so each epoch takes a while: try 5 to 20 epochs. "
+        f"This data has {len(dataset.frame):,} rows, so each epoch takes longer than with small data. "
         f"Training stops after {MAX_JOB_SECONDS:.0f} seconds on this server and keeps what it learned."
     )
 settings_column, action_column = st.columns([1, 2])
@@ -182,15 +185,32 @@ with action_column:
         st.error(plain(settings_error))
         st.stop()
     running = runs.job_running()
-    if st.button("Train", type="primary", key="train.start", disabled=running,
-                 help="Start training with these settings. Earlier runs stay available below."):
+    train_help = "Start training with these settings. Earlier runs stay available below."
+    # The button sits in a slot so that it can be swapped for a disabled one as soon as its run starts.
+    train_slot = st.empty()
+    if train_slot.button("Train", type="primary", key="train.start", disabled=running, help=train_help):
         runs.try_start(runs.next_label(), dataset, model_config, training_config)
         running = runs.job_running()
+        if running:
+            train_slot.button("Train", type="primary", key="train.start.busy", disabled=True, help=train_help)
     if running:
         live_training_view("train")
     runs.show_notice()
     latest = runs.latest_run()
     if latest is not None and not running:
+        if latest.from_cache and st.button(
+            "Train again and watch it learn", key="train.watch_again",
+            help="Train these settings from the start instead of reusing the stored result. "
+            "With the same seed the result is the same.",
+        ):
+            runs.try_start(runs.next_label(), dataset, model_config, training_config, use_cache=False)
+            if runs.job_running():
+                st.rerun()
+        if latest.dataset.fingerprint != dataset.fingerprint:
+            st.info(
+                plain(f"{latest.label} below was trained on other data: {latest.dataset.describe()}. "
+                      "Press Train to train on the data chosen now.")
+            )
         show_run(latest, key=f"train.run{latest.run_id}")
         save_run_form(latest)
     elif latest is None and not running:

@@ -207,6 +207,50 @@ def test_train_same_settings_uses_cache(app):
     assert any("reused instantly" in text for text in texts(app.success))
 
 
+def test_train_watch_again_skips_cache(app):
+    train_once(app, seed=16)
+    app.button(key="train.start").click().run()
+    assert session_runs(app)[-1].from_cache
+
+    app.button(key="train.watch_again").click().run()
+    assert "train.job" in app.session_state
+    run_until(app, job_finished)
+    runs = session_runs(app)
+    assert [run.from_cache for run in runs] == [False, True, False]
+    assert runs[-1].result is not runs[0].result
+    assert runs[-1].result.history.equals(runs[0].result.history)
+
+
+def test_train_cache_not_shared_between_sessions(app, models_dir):
+    train_once(app, seed=17)
+    other_visitor = AppTest.from_file(str(REPO / "app.py"), default_timeout=RUN_TIMEOUT_SECONDS)
+    other_visitor.run()
+
+    train_once(other_visitor, seed=17)
+
+    assert not session_runs(other_visitor)[-1].from_cache
+
+
+def test_train_button_disabled_while_running(app):
+    go_to(app, "train")
+    app.button(key="train.use_example").click().run()
+    app.number_input(key="train.epochs").set_value(20_000).run()
+    app.button(key="train.start").click().run()
+    busy = [button for button in app.button if button.key == "train.start.busy"]
+    assert len(busy) == 1
+    assert busy[0].disabled
+    app.session_state["train.job"].request_stop()
+    run_until(app, job_finished)
+
+
+def test_train_results_flag_other_data(app):
+    train_once(app, seed=18)
+    go_to(app, "data")
+    app.selectbox(key="data.preset").set_value("quadratic").run()
+    go_to(app, "train")
+    assert any("was trained on other data" in text for text in texts(app.info))
+
+
 def test_train_changed_setting_trains_again(app):
     train_once(app, seed=13)
     app.number_input(key="train.seed").set_value(14).run()
@@ -297,6 +341,22 @@ def test_predict_bad_input_shows_message(app, text):
     assert len(app.error) == 1
 
 
+def test_predict_decimal_comma_explained(app):
+    go_to(app, "predict")
+    app.text_input(key="predict.x_text").input("2,5").run()
+    notes = texts(app.info)
+    assert len(notes) == 1
+    assert "read as two values, 2 and 5" in notes[0]
+    assert "2.5" in notes[0]
+    assert list(app.dataframe[0].value.iloc[:, 0]) == [2.0, 5.0]
+
+
+def test_predict_negative_zero_shown_as_zero(app):
+    go_to(app, "predict")
+    app.text_input(key="predict.x_text").input("-0").run()
+    assert app.metric[0].label.endswith("= 0")
+
+
 def test_predict_without_any_model(app, models_dir):
     for path in models_dir.glob("*.safetensors"):
         path.unlink()
@@ -319,7 +379,7 @@ def test_models_upload_pickle_rejected(app, models_dir, tmp_path):
     payload = pickle.dumps(_CreatesFileWhenUnpickled(marker))
     before = sorted(path.name for path in models_dir.iterdir())
     go_to(app, "models")
-    app.file_uploader(key="models.upload").upload("model.pth", payload).run()
+    app.file_uploader(key="models.upload.0").upload("model.pth", payload).run()
     assert not app.exception
     errors = texts(app.error)
     assert len(errors) == 1
@@ -332,7 +392,7 @@ def test_models_upload_pickle_rejected(app, models_dir, tmp_path):
 def test_models_upload_random_bytes_rejected(app, models_dir):
     before = sorted(path.name for path in models_dir.iterdir())
     go_to(app, "models")
-    app.file_uploader(key="models.upload").upload("model.safetensors", bytes(range(256)) * 8).run()
+    app.file_uploader(key="models.upload.0").upload("model.safetensors", bytes(range(256)) * 8).run()
     assert not app.exception
     assert any("Upload rejected" in text for text in texts(app.error))
     assert sorted(path.name for path in models_dir.iterdir()) == before
@@ -341,9 +401,12 @@ def test_models_upload_random_bytes_rejected(app, models_dir):
 def test_models_upload_valid_then_delete(app, models_dir):
     data = (models_dir / "linear-3x-plus-2.safetensors").read_bytes()
     go_to(app, "models")
-    app.file_uploader(key="models.upload").upload("my upload.safetensors", data).run()
+    app.file_uploader(key="models.upload.0").upload("my upload.safetensors", data).run()
     app.button(key="models.import").click().run()
     assert (models_dir / "my-upload.safetensors").is_file()
+    # The added file leaves the upload box, so it is not checked again and called a duplicate.
+    assert texts(app.warning) == []
+    assert any("Added 'my-upload'" in text for text in texts(app.success))
 
     app.selectbox(key="models.selected").set_value("my-upload").run()
     app.button(key="models.delete").click().run()

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
 from served_app import CHROMIUM, CHROMIUM_FLAGS, REPO, browser_or_skip, keep_on_localhost, serve_app
+
+from numpattern.jobs import UNWATCHED_GRACE_SECONDS
 
 pytestmark = pytest.mark.browser
 
@@ -110,6 +113,26 @@ def test_browser_first_visit_by_page_address(browser_page):
     assert nav_links.all_inner_texts() == ["Start", *PAGES.values()]
     assert_no_exception(page, "predict-first-visit")
     assert blocked == []
+
+
+def test_browser_closed_tab_stops_training(browser_page):
+    # A tab closed mid-run must not leave its training holding a job slot and a CPU core.
+    app, page, _ = browser_page
+    page.goto(f"{app.url}/train")
+    page.get_by_role("button", name="Use the example data (y = 3x + 2)").click()
+    for label, value in (("Hidden layers", "4"), ("Neurons per layer", "256"), ("Epochs (1 to 20,000)", "20000")):
+        field = page.get_by_label(label, exact=True).and_(page.get_by_role("spinbutton"))
+        field.fill(value)
+        field.press("Enter")
+    page.wait_for_timeout(1_000)
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_test_id("stProgress").first.wait_for(timeout=PAGE_TIMEOUT_MS)
+    page.close()
+
+    deadline = time.monotonic() + UNWATCHED_GRACE_SECONDS + 30
+    while "unwatched for" not in app.log() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert "Stopping training job Run 1: unwatched for" in app.log()
 
 
 def test_browser_gapminder_train_and_predict(browser_page):

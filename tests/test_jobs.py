@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from numpattern.data import DataSpec, generate
@@ -103,3 +105,46 @@ def test_result_cache_skips_cut_runs(dataset):
     assert len(cache) == 1
     assert cache.get(training_key(dataset, complete.model_config, complete.training_config)) is complete.result
     assert cache.get(training_key(dataset, limited.model_config, limited.training_config)) is None
+
+
+def test_job_stops_when_unwatched(dataset):
+    job = start_job(
+        dataset, ModelConfig(), TrainingConfig(epochs=100_000, seed=4), min_seconds=60,
+        label="unwatched", watcher=lambda: False, unwatched_grace_seconds=0.5,
+    )
+    assert job.wait(WAIT_SECONDS)
+
+    assert job.stopped_unwatched
+    assert job.result.stop_reason == "stopped"
+    assert job.result.epochs_run < 100_000
+
+
+def test_job_survives_short_watch_gap(dataset):
+    started = time.monotonic()
+
+    def watcher() -> bool:
+        # Away for the first second only, as a page that reconnects would be.
+        return time.monotonic() - started > 1.0
+
+    job = start_job(
+        dataset, ModelConfig(), TrainingConfig(epochs=300, seed=5), min_seconds=3,
+        label="gap", watcher=watcher, unwatched_grace_seconds=2.0,
+    )
+    assert job.wait(WAIT_SECONDS)
+
+    assert not job.stopped_unwatched
+    assert job.result.stop_reason == "completed"
+
+
+def test_job_failing_watcher_keeps_running(dataset):
+    def watcher() -> bool:
+        raise RuntimeError("session lookup failed")
+
+    job = start_job(
+        dataset, ModelConfig(), TrainingConfig(epochs=200, seed=6), min_seconds=1.5,
+        label="failing watcher", watcher=watcher, unwatched_grace_seconds=0.1,
+    )
+    assert job.wait(WAIT_SECONDS)
+
+    assert not job.stopped_unwatched
+    assert job.result.stop_reason == "completed"

@@ -307,8 +307,7 @@ def test_train_result_fields_match_data(tiny_dataset):
 
     result = train(tiny_dataset, SMALL_MLP, config)
 
-    train_rows, _ = split_indices(len(tiny_dataset.frame), config.validation_fraction, config.seed)
-    assert result.x_range == (tiny_dataset.x[train_rows].min(), tiny_dataset.x[train_rows].max())
+    assert result.x_range == (tiny_dataset.x.min(), tiny_dataset.x.max())
     assert result.data_source == tiny_dataset.source
     assert result.data_fingerprint == tiny_dataset.fingerprint
     assert result.model_config == SMALL_MLP
@@ -468,3 +467,18 @@ def test_regression_metrics_column_and_flat_agree():
 def test_regression_metrics_length_mismatch_raises():
     with pytest.raises(ValueError, match="y_true has shape \\(3,\\) but y_pred has shape \\(2,\\)"):
         regression_metrics(np.zeros(3), np.zeros(2))
+
+
+def test_x_range_includes_validation_ends(tiny_dataset):
+    # A data point held back for validation is still inside the data, so predicting there is no guess.
+    n_rows = len(tiny_dataset.frame)
+    lowest = int(np.argmin(tiny_dataset.x))
+    seed = next(
+        seed for seed in range(200)
+        if lowest in split_indices(n_rows, 0.2, seed)[1]
+    )
+    config = TrainingConfig(epochs=5, seed=seed, validation_fraction=0.2)
+
+    result = train(tiny_dataset, SMALL_MLP, config)
+
+    assert result.x_range[0] == tiny_dataset.x.min()
