@@ -45,7 +45,16 @@ FORMAT_VERSION = 1
 MAX_CHECKPOINT_BYTES = 4 * 1024 * 1024
 MAX_HEADER_BYTES = 256 * 1024
 MAX_CHECKPOINTS_IN_FOLDER = 200
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+MAX_NAME_LENGTH = 64
+NAME_CHARACTER = re.compile(r"[A-Za-z0-9_.-]")
+NAME_RULE = (
+    "Use only the ASCII letters a–z and A–Z, digits, '-', '_' and '.', 1 to 64 characters, "
+    "starting with a letter or digit."
+)
+# Windows opens these as devices rather than files, with any extension and in any letter case.
+WINDOWS_DEVICE_NAMES = frozenset(
+    ["CON", "PRN", "AUX", "NUL"] + [f"{port}{digit}" for port in ("COM", "LPT") for digit in range(1, 10)]
+)
 MODELS_DIR_VARIABLE = "NUMPATTERN_MODELS_DIR"
 # Cards we write contain only short integers, and a longer one would overflow the float checks.
 MAX_CARD_INT_DIGITS = 18
@@ -86,18 +95,58 @@ def default_models_dir() -> Path:
 
 
 def validate_name(name: str) -> str:
-    """Return ``name`` without a .safetensors suffix, or raise if it could leave the folder."""
+    """Return ``name`` without a .safetensors suffix, or raise if it could leave the folder.
+
+    A name must also be usable as a file name on Windows, because a checkpoint downloaded
+    from the app keeps its name as the file name.
+    """
     if not isinstance(name, str):
         raise CheckpointError(f"A checkpoint name must be text, got {type(name).__name__}.")
     name = name.strip()
     name = name.removesuffix(SUFFIX)
-    if not NAME_PATTERN.fullmatch(name) or ".." in name:
-        shown = name[:40] if name else "(empty)"
+    if not name:
+        raise CheckpointError("The checkpoint name is empty. Type a name such as my-model.")
+    problem = _name_problem(name)
+    if problem:
         raise CheckpointError(
-            f"'{shown}' is not a valid checkpoint name. Use 1 to 64 letters, digits, '-', '_' "
-            "or '.', starting with a letter or digit."
+            f"'{_printable_name(name)}' is not a valid checkpoint name because it {problem}. {NAME_RULE}"
+        )
+    device = name.split(".")[0].upper()
+    if device in WINDOWS_DEVICE_NAMES:
+        raise CheckpointError(
+            f"'{name}' cannot be a checkpoint name, because Windows reserves the name {device} for a "
+            f"device and cannot save a file named {name}{SUFFIX}. Choose another name, such as "
+            f"{suggest_name(name)}."
         )
     return name
+
+
+def _name_problem(name: str) -> str | None:
+    """Return the end of a sentence that says which part of ``name`` breaks NAME_RULE, or None."""
+    for character in name:
+        if not NAME_CHARACTER.fullmatch(character):
+            return f"contains {_described_character(character)}"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"is {len(name):,} characters long"
+    if not name[0].isalnum():
+        return f"starts with {_described_character(name[0])}"
+    if ".." in name:
+        return "contains '..'"
+    return None
+
+
+def _described_character(character: str) -> str:
+    if character == " ":
+        return "a space"
+    if not character.isprintable():
+        return f"the invisible character {character!r}"
+    return f"'{character}'"
+
+
+def _printable_name(name: str) -> str:
+    # Escape tabs and other invisible characters, so the message stays one readable line.
+    printable = "".join(character if character.isprintable() else repr(character)[1:-1] for character in name)
+    return printable if len(printable) <= 40 else printable[:37] + "..."
 
 
 def checkpoint_path(name: str, folder: Path | None = None) -> Path:
@@ -113,7 +162,10 @@ def suggest_name(text: str) -> str:
     """Turn any text, such as an uploaded file's name, into a valid checkpoint name."""
     stem = text.removesuffix(SUFFIX)
     cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-._")
-    cleaned = re.sub(r"\.{2,}", ".", cleaned)[:64].strip("-._")
+    cleaned = re.sub(r"\.{2,}", ".", cleaned)[:MAX_NAME_LENGTH].strip("-._")
+    device, dot, rest = cleaned.partition(".")
+    if device.upper() in WINDOWS_DEVICE_NAMES:
+        cleaned = f"{device}-model{dot}{rest}"[:MAX_NAME_LENGTH].strip("-._")
     return cleaned or "model"
 
 
@@ -236,6 +288,8 @@ def _weights_digest(tensors: dict[str, torch.Tensor]) -> str:
 def load_checkpoint(name_or_path: str | Path, folder: Path | None = None) -> Checkpoint:
     """Load a checkpoint by name (inside ``folder``) or by file path, validating everything."""
     path = resolve_checkpoint(name_or_path, folder)
+    if path.is_dir():
+        raise CheckpointError(_folder_message(path))
     if not path.is_file():
         raise CheckpointError(
             f"No checkpoint found at '{path}'. Run 'python -m numpattern models' to list the saved ones."
@@ -247,6 +301,31 @@ def load_checkpoint(name_or_path: str | Path, folder: Path | None = None) -> Che
             f"{MAX_CHECKPOINT_BYTES / 1e6:.0f} MB. {ACCEPTED_FORMAT}"
         )
     return load_checkpoint_bytes(path.read_bytes(), path.name)
+
+
+def _folder_message(path: Path) -> str:
+    inside = sorted(file.name for file in path.glob(f"*{SUFFIX}") if not file.name.startswith("."))
+    if inside:
+        return (
+            f"'{path}' is a folder, not a checkpoint file. "
+            f"Give a checkpoint file in it, such as '{path / inside[0]}'."
+        )
+    return (
+        f"'{path}' is a folder, not a checkpoint file, and it holds no {SUFFIX} files. "
+        "Give the path of a checkpoint file."
+    )
+
+
+def saved_names(folder: Path | None = None) -> list[str]:
+    """Return the valid checkpoint names of the files in ``folder``, sorted, without opening any."""
+    folder = Path(folder) if folder is not None else default_models_dir()
+    names = []
+    for path in sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []:
+        try:
+            names.append(validate_name(path.stem))
+        except CheckpointError:
+            continue
+    return names
 
 
 def resolve_checkpoint(name_or_path: str | Path, folder: Path | None = None) -> Path:
@@ -411,6 +490,8 @@ def list_checkpoints(folder: Path | None = None) -> pd.DataFrame:
         if path.name.startswith("."):
             continue
         try:
+            # A file copied in by hand can have a name that the app could not save, open or delete by name.
+            validate_name(path.stem)
             checkpoint = load_checkpoint(path)
         except CheckpointError as error:
             rows.append({"name": path.stem, "valid": False, "problem": str(error)})

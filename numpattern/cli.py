@@ -23,6 +23,7 @@ from numpattern.checkpoint import (
     list_checkpoints,
     load_checkpoint,
     save_checkpoint,
+    saved_names,
     write_atomically,
 )
 from numpattern.csv_format import DECIMAL_MARKS, DELIMITERS, THOUSANDS_SEPARATORS
@@ -326,7 +327,8 @@ def _progress_printer(stream: TextIO):
 
 def run_predict(arguments: argparse.Namespace, argv: list[str]) -> int:
     values = [parse_x_value(entry) for entry in arguments.x]
-    checkpoint = load_checkpoint(arguments.model or DEFAULT_CHECKPOINT, default_models_dir())
+    folder = default_models_dir()
+    checkpoint = load_checkpoint(_checkpoint_to_predict_with(arguments.model, folder), folder)
     table = checkpoint.prediction_table(values)
     if arguments.json:
         rows = [
@@ -340,6 +342,28 @@ def run_predict(arguments: argparse.Namespace, argv: list[str]) -> int:
         note = f"  (outside the training range {low:g} to {high:g}: the model is guessing)" if row.extrapolated else ""
         print(f"x = {row.x:g} -> y = {row.y:.6g}{note}")
     return 0
+
+
+def _checkpoint_to_predict_with(model: str | None, folder: Path) -> str | Path:
+    """Return the --model value to load, or raise with the next step when there is nothing to load."""
+    if model is None or model == DEFAULT_CHECKPOINT:
+        path = checkpoint_path(DEFAULT_CHECKPOINT, folder)
+        if not path.exists():
+            raise NumpatternError(_no_default_checkpoint_message(path, folder))
+        return path
+    # A plain name normally means a saved checkpoint. When no checkpoint has that name but a folder
+    # here does, the folder is what the user meant.
+    if _looks_like_name(model) and Path(model).is_dir() and model not in saved_names(folder):
+        return Path(model)
+    return model
+
+
+def _no_default_checkpoint_message(path: Path, folder: Path) -> str:
+    message = f"There is no latest model at '{path}' yet. Train one first with 'python -m numpattern train'"
+    names = saved_names(folder)
+    if not names:
+        return f"{message}."
+    return f"{message}, or predict with a saved model such as --model {names[0]}."
 
 
 def run_models(arguments: argparse.Namespace, argv: list[str]) -> int:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from numpattern.errors import DataError, FormulaError
 from numpattern.formula import parse_formula
-from numpattern.limits import check_range
+from numpattern.limits import check_range, format_number
 
 logger = logging.getLogger(__name__)
 
@@ -186,11 +186,12 @@ def validate_spec(spec: DataSpec) -> None:
     check_range("noise", spec.noise)
     check_range("seed", spec.seed)
     x_min, x_max = spec.resolved_range()
-    check_range("x_bound", x_min)
-    check_range("x_bound", x_max)
+    check_range("x_min", x_min)
+    check_range("x_max", x_max)
     if not x_min < x_max:
         raise DataError(
-            f"The x range start ({x_min:g}) must be smaller than its end ({x_max:g})."
+            f"The start of the x range ({format_number(x_min)}) must be smaller than its end "
+            f"({format_number(x_max)}). Make the end larger than the start."
         )
 
 

@@ -17,6 +17,8 @@ CURVE_POINTS = 300
 LOSS_FLOOR = 1e-16
 # Above this many markers a chart switches to WebGL, which stays fast with thousands of points.
 WEBGL_MIN_POINTS = 2_000
+# Minimum ratio of a jump across a pole to the median step of the curve.
+JUMP_FACTOR = 10
 # Mid-tone colors that read on both light and dark backgrounds.
 MODEL_COLOR = "#F28E2B"
 TRUE_CURVE_COLOR = "#59A14F"
@@ -37,6 +39,43 @@ def curve_grid(x_range: tuple[float, float], points: int = CURVE_POINTS) -> np.n
 def _scatter_type(n_points: int) -> type:
     # WebGL traces are drawn above SVG ones, so a figure uses one kind for all its traces.
     return go.Scattergl if n_points > WEBGL_MIN_POINTS else go.Scatter
+
+
+def break_at_jumps(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Insert a NaN point, which Plotly draws as a gap, where a sampled curve jumps across a pole.
+
+    Near a pole such as x = 0 in 1/x, the curve runs off to one side and returns from the other.
+    The step across the pole then goes the opposite way to the steps on both sides of it, is
+    larger than both, and is more than JUMP_FACTOR times the median step. Only a step that meets
+    all three is broken. A smooth curve that ``curve_grid`` samples well, such as exp(x) on
+    [-3, 3], never reverses on both sides of one step, so it stays one line. Flat neighbours, as
+    around the jump of the step preset, do not count as reversing. Expects x sorted and evenly
+    spaced, as ``curve_grid`` makes it.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if len(y) < 3:
+        return x, y
+    steps = np.diff(y)
+    sizes = np.abs(steps)
+    finite_sizes = sizes[np.isfinite(sizes)]
+    if finite_sizes.size == 0:
+        return x, y
+    typical = float(np.median(finite_sizes))
+
+    # The steps before and after each step. The first and last steps have only one neighbour.
+    before = np.concatenate([[np.nan], steps[:-1]])
+    after = np.concatenate([steps[1:], [np.nan]])
+    with np.errstate(invalid="ignore"):
+        turns_before = np.isnan(before) | ((np.sign(before) == -np.sign(steps)) & (np.abs(before) < sizes))
+        turns_after = np.isnan(after) | ((np.sign(after) == -np.sign(steps)) & (np.abs(after) < sizes))
+        jumps = turns_before & turns_after & (sizes > JUMP_FACTOR * typical)
+
+    where = np.flatnonzero(jumps)
+    if where.size == 0:
+        return x, y
+    middles = (x[where] + x[where + 1]) / 2
+    return np.insert(x, where + 1, middles), np.insert(y, where + 1, np.nan)
 
 
 def _keep_flat_data_flat(figure: go.Figure, *series) -> None:
@@ -75,8 +114,9 @@ def data_figure(
     figure = go.Figure()
     figure.add_trace(scatter(x=shown["x"], y=shown["y"], mode="markers", name="data", marker={"size": 5, "opacity": 0.5}))
     if true_curve is not None:
+        curve_x, curve_y = break_at_jumps(*true_curve)
         figure.add_trace(
-            scatter(x=true_curve[0], y=true_curve[1], mode="lines", name="true curve",
+            scatter(x=curve_x, y=curve_y, mode="lines", name="true curve",
                     line={"dash": "dash", "color": TRUE_CURVE_COLOR, "width": 2})
         )
     _keep_flat_data_flat(figure, shown["y"], None if true_curve is None else true_curve[1])

@@ -49,14 +49,63 @@ ALLOWED_HELP = (
     f"the functions {', '.join(FUNCTIONS)}, and the constants pi and e."
 )
 
-# Why a result can stop being a finite number, by the operation that produced it.
+# The symbol a user types for each operator node. Messages quote these, because the AST class
+# names (MatMult, BitXor, NotEq) mean nothing to someone who typed @, ^ or !=.
+OPERATOR_SYMBOLS: dict[type, str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.Pow: "**",
+    ast.UAdd: "+",
+    ast.USub: "-",
+    ast.MatMult: "@",
+    ast.Mod: "%",
+    ast.FloorDiv: "//",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.Invert: "~",
+    ast.Not: "not",
+    ast.And: "and",
+    ast.Or: "or",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+    ast.In: "in",
+    ast.NotIn: "not in",
+}
+# Meanings in Python of the rejected symbols that a beginner may not guess.
+_OPERATOR_MEANINGS = {
+    ast.MatMult: "matrix multiplication",
+    ast.Mod: "remainder",
+    ast.FloorDiv: "division rounded down",
+    ast.LShift: "bit shift",
+    ast.RShift: "bit shift",
+    ast.BitAnd: "bitwise and",
+    ast.BitOr: "bitwise or",
+    ast.BitXor: "bitwise xor in Python",
+    ast.Invert: "bitwise not",
+}
+
+# Why a result can stop being a finite number, by the function name or operator symbol that produced it.
 _NON_FINITE_CAUSES = {
     "log": "log is only defined for x > 0",
     "sqrt": "sqrt is only defined for values ≥ 0",
     "exp": "exp overflows for large values",
     "tan": "tan is infinite near pi/2 + k*pi",
-    "Div": "it divides by zero",
-    "Pow": "the power is undefined or too large here",
+    "/": "it divides by zero",
+    "**": "the power is undefined or too large here",
+    "+": "the sum is too large to compute",
+    "-": "the difference is too large to compute",
+    "*": "the product is too large to compute",
 }
 
 
@@ -159,17 +208,17 @@ def _checked_children(text: str, node: ast.AST) -> list[ast.AST]:
     """Return the children of an allowed node, or raise for a node that is not allowed."""
     if isinstance(node, ast.BinOp):
         if type(node.op) not in BINARY_OPERATORS:
-            symbol = {ast.BitXor: "^", ast.Mod: "%", ast.FloorDiv: "//"}.get(type(node.op), "")
-            hint = " Use ** for powers." if symbol == "^" else ""
-            raise FormulaError(
-                f"The operator {symbol or type(node.op).__name__} in '{_segment(text, node)}' "
-                f"is not allowed.{hint} {ALLOWED_HELP}"
-            )
+            raise FormulaError(_operator_message(text, node, node.op))
         return [node.left, node.right]
     if isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, (ast.USub, ast.UAdd)):
-            raise FormulaError(f"'{_segment(text, node)}' is not allowed. {ALLOWED_HELP}")
+            raise FormulaError(_operator_message(text, node, node.op))
         return [node.operand]
+    if isinstance(node, ast.BoolOp):
+        raise FormulaError(_operator_message(text, node, node.op))
+    if isinstance(node, ast.Compare):
+        # A chain such as 0 < x <= 1 contains several comparisons, and the message names the first.
+        raise FormulaError(_operator_message(text, node, node.ops[0]))
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise FormulaError(
@@ -195,6 +244,23 @@ def _checked_children(text: str, node: ast.AST) -> list[ast.AST]:
     raise FormulaError(
         f"'{_segment(text, node)}' is not allowed in a formula. {ALLOWED_HELP}"
     )
+
+
+def _operator_message(text: str, node: ast.AST, operator: ast.AST) -> str:
+    symbol = OPERATOR_SYMBOLS.get(type(operator))
+    if symbol is None:
+        # An operator that a later Python version adds has no symbol here, so quote the formula
+        # rather than the class name.
+        return f"'{_segment(text, node)}' is not allowed in a formula. {ALLOWED_HELP}"
+    kind = "comparison" if isinstance(operator, ast.cmpop) else "operator"
+    meaning = _OPERATOR_MEANINGS.get(type(operator))
+    described = f"'{symbol}' ({meaning})" if meaning else f"'{symbol}'"
+    hint = ""
+    if isinstance(operator, ast.BitXor):
+        hint = " Use ** for powers, for example x**2."
+    elif isinstance(operator, (ast.cmpop, ast.boolop, ast.Not)):
+        hint = " A formula must give a number for each x, not true or false."
+    return f"The {kind} {described} in '{_segment(text, node)}' is not allowed.{hint} {ALLOWED_HELP}"
 
 
 def _checked_call(text: str, node: ast.Call) -> list[ast.AST]:
@@ -242,7 +308,7 @@ class _Evaluator:
         if isinstance(node, ast.BinOp):
             left, right = self.visit(node.left), self.visit(node.right)
             result = BINARY_OPERATORS[type(node.op)](left, right)
-            return self._note_non_finite(node, type(node.op).__name__, result, left, right)
+            return self._note_non_finite(node, OPERATOR_SYMBOLS[type(node.op)], result, left, right)
         if isinstance(node, ast.Call):
             argument = self.visit(node.args[0])
             result = FUNCTIONS[node.func.id](argument)

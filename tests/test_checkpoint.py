@@ -125,21 +125,101 @@ def test_checkpoint_default_folder_from_environment(models_dir, monkeypatch):
 # --- names ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["../x", "../../etc/passwd", "/etc/passwd", "a/b", "a\\b", "", "   ", ".hidden", "..", "a..b", "-dash",
-     "x" * 65, "bad name", "naïve", "tab\tname", "nul\x00"],
-    ids=["parent", "parent-twice", "absolute", "slash", "backslash", "empty", "spaces", "hidden", "dots",
-         "double-dot", "leading-dash", "too-long", "space", "non-ascii", "tab", "nul"],
+NAME_RULE_TEXT = (
+    "Use only the ASCII letters a–z and A–Z, digits, '-', '_' and '.', 1 to 64 characters, "
+    "starting with a letter or digit."
 )
-def test_checkpoint_name_invalid_rejected(name, tiny_result, models_dir, tmp_path):
-    with pytest.raises(CheckpointError, match="is not a valid checkpoint name. Use 1 to 64 letters, digits"):
+INVALID_NAMES = [
+    ("../x", "contains '/'"),
+    ("../../etc/passwd", "contains '/'"),
+    ("/etc/passwd", "contains '/'"),
+    ("a/b", "contains '/'"),
+    ("a\\b", "contains '\\'"),
+    (".hidden", "starts with '.'"),
+    ("..", "starts with '.'"),
+    ("a..b", "contains '..'"),
+    ("-dash", "starts with '-'"),
+    ("_under", "starts with '_'"),
+    ("x" * 65, "is 65 characters long"),
+    ("bad name", "contains a space"),
+    ("naïve", "contains 'ï'"),
+    ("модель-ñ", "contains 'м'"),
+    ("tab\tname", "contains the invisible character '\\t'"),
+    ("nul\x00", "contains the invisible character '\\x00'"),
+]
+
+
+@pytest.mark.parametrize(("name", "problem"), INVALID_NAMES, ids=[repr(name)[:20] for name, _ in INVALID_NAMES])
+def test_checkpoint_name_invalid_rejected(name, problem, tiny_result, models_dir, tmp_path):
+    with pytest.raises(CheckpointError) as raised:
         validate_name(name)
     with pytest.raises(CheckpointError, match="is not a valid checkpoint name"):
         save_checkpoint(tiny_result, name)
 
+    message = str(raised.value)
+    assert f"is not a valid checkpoint name because it {problem}. " in message
+    assert message.endswith(NAME_RULE_TEXT)
+    assert "\t" not in message
+    assert "\x00" not in message
     assert files_in(models_dir) == []
     assert sorted(path.name for path in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["", "   ", ".safetensors", " .safetensors "])
+def test_checkpoint_name_empty_message(name, tiny_result, models_dir):
+    with pytest.raises(CheckpointError) as raised:
+        validate_name(name)
+    with pytest.raises(CheckpointError, match="The checkpoint name is empty"):
+        save_checkpoint(tiny_result, name)
+
+    assert str(raised.value) == "The checkpoint name is empty. Type a name such as my-model."
+    assert files_in(models_dir) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "device", "suggestion"),
+    [
+        ("CON", "CON", "CON-model"),
+        ("con", "CON", "con-model"),
+        ("Prn", "PRN", "Prn-model"),
+        ("aux", "AUX", "aux-model"),
+        ("NUL", "NUL", "NUL-model"),
+        ("COM1", "COM1", "COM1-model"),
+        ("com9", "COM9", "com9-model"),
+        ("LPT1", "LPT1", "LPT1-model"),
+        ("lpt9", "LPT9", "lpt9-model"),
+        ("CON.v2", "CON", "CON-model.v2"),
+        ("nul.safetensors", "NUL", "nul-model"),
+    ],
+)
+def test_checkpoint_name_windows_device_rejected(name, device, suggestion, tiny_result, models_dir):
+    with pytest.raises(CheckpointError) as raised:
+        validate_name(name)
+    with pytest.raises(CheckpointError, match="Windows reserves"):
+        save_checkpoint(tiny_result, name)
+
+    message = str(raised.value)
+    assert f"Windows reserves the name {device} for a device" in message
+    assert message.endswith(f"Choose another name, such as {suggestion}.")
+    assert validate_name(suggestion) == suggestion
+    assert files_in(models_dir) == []
+
+
+@pytest.mark.parametrize("name", ["COM0", "LPT0", "COM10", "CONSOLE", "my-CON", "auxiliary", "nul-model.v2"])
+def test_checkpoint_name_like_device_accepted(name):
+    assert validate_name(name) == name
+
+
+def test_list_checkpoints_device_name_invalid(tiny_checkpoint_bytes, models_dir):
+    models_dir.mkdir()
+    (models_dir / "CON.safetensors").write_bytes(tiny_checkpoint_bytes)
+    (models_dir / "fine.safetensors").write_bytes(tiny_checkpoint_bytes)
+
+    table = list_checkpoints()
+
+    assert table["name"].tolist() == ["CON", "fine"]
+    assert table["valid"].tolist() == [False, True]
+    assert "Windows reserves the name CON" in table["problem"].iloc[0]
 
 
 def test_checkpoint_name_not_text_rejected():
@@ -159,7 +239,8 @@ def test_checkpoint_name_valid_accepted(name, expected, models_dir):
 
 @pytest.mark.parametrize(
     "text",
-    ["../../etc/passwd", "my model (1).safetensors", "..", "", ".safetensors", "/", "a" * 300, ".hidden", "x..y"],
+    ["../../etc/passwd", "my model (1).safetensors", "..", "", ".safetensors", "/", "a" * 300, ".hidden", "x..y",
+     "CON.safetensors", "con.v2.safetensors", "lpt1", "NUL." + "x" * 80],
 )
 def test_suggest_name_always_valid(text):
     suggested = suggest_name(text)
@@ -398,8 +479,21 @@ def test_load_checkpoint_missing_names_models_command(name, models_dir):
 
 
 def test_load_checkpoint_folder_rejected(tmp_path):
-    with pytest.raises(CheckpointError, match="No checkpoint found"):
+    with pytest.raises(CheckpointError, match="is a folder, not a checkpoint file, and it holds no .safetensors files"):
         load_checkpoint(tmp_path)
+
+
+def test_load_checkpoint_folder_names_file_inside(tiny_checkpoint_bytes, tmp_path):
+    (tmp_path / "inside.safetensors").write_bytes(tiny_checkpoint_bytes)
+    (tmp_path / ".tmp-partial.safetensors").write_bytes(b"")
+
+    with pytest.raises(CheckpointError) as raised:
+        load_checkpoint(tmp_path)
+
+    assert str(raised.value) == (
+        f"'{tmp_path}' is a folder, not a checkpoint file. "
+        f"Give a checkpoint file in it, such as '{tmp_path / 'inside.safetensors'}'."
+    )
 
 
 def test_load_checkpoint_card_split_helper_reads_good_file(tiny_checkpoint_bytes):

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import pickle
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CreatesFileWhenUnpickled, run_numpattern
+from conftest import REPO_ROOT, CreatesFileWhenUnpickled, run_numpattern
 
 from numpattern.checkpoint import load_checkpoint, save_checkpoint
 from numpattern.cli import main
@@ -160,26 +161,27 @@ INVALID_ARGUMENTS = [
     (["train", "--epochs", "1.5"], "argument --epochs: invalid int value: '1.5'"),
     (["train", "--points", "ten"], "argument --points: invalid int value: 'ten'"),
     (["train", "--learning-rate", "fast"], "argument --learning-rate: invalid float value: 'fast'"),
-    (["train", "--epochs", "0"], "Epochs must be between 1 and 100000, got 0"),
-    (["train", "--epochs", "9" * 400], "Epochs must be between 1 and 100000, got a whole number with far too many digits"),
-    (["train", "--points", "5"], "Number of points must be between 10 and 1e\\+06, got 5"),
-    (["train", "--learning-rate", "100"], "Learning rate must be between 1e-06 and 10, got 100"),
+    (["train", "--epochs", "0"], "Epochs must be between 1 and 100,000. You gave 0. Choose a value inside that range."),
+    (["train", "--epochs", "9" * 400], "Epochs must be between 1 and 100,000. You gave 999999999999…9999 \\(a whole number with 400 digits\\)"),
+    (["train", "--points", "5"], "Number of points must be between 10 and 1,000,000. You gave 5."),
+    (["train", "--learning-rate", "100"], "Learning rate must be between 0.000001 and 10. You gave 100."),
     (["train", "--learning-rate", "-1"], "Learning rate must be between"),
-    (["train", "--learning-rate", "nan"], "Learning rate must be a finite number, got nan"),
+    (["train", "--learning-rate", "nan"], "Learning rate must be a finite number between 0.000001 and 10. You gave nan."),
     (["train", "--validation-share", "0.9"], "Validation share must be between 0 and 0.5"),
     (["train", "--batch-size", "0"], "Batch size must be between 1 and"),
     (["train", "--noise", "-0.5"], "Noise level must be between 0 and 10"),
     (["train", "--seed", "-1"], "Seed must be between 0 and"),
     (["train", "--patience", "0"], "Early stopping patience must be between 1 and"),
-    (["train", "--hidden", "0"], "Hidden layer width must be between 1 and 256, got 0"),
+    (["train", "--hidden", "0"], "Hidden layer width must be between 1 and 256. You gave 0."),
     (["train", "--hidden", "ten"], "--hidden must be whole numbers separated by commas, such as 10 or 64,64; got 'ten'"),
     (["train", "--hidden", ","], "An MLP needs at least one hidden layer"),
-    (["train", "--hidden", "8,8,8,8,8"], "Number of hidden layers must be between 0 and 4, got 5"),
+    (["train", "--hidden", "8,8,8,8,8"], "Number of hidden layers must be between 0 and 4. You gave 5."),
     (["train", "--activation", "swish"], "argument --activation: invalid choice: 'swish'"),
     (["train", "--optimizer", "rmsprop"], "argument --optimizer: invalid choice: 'rmsprop'"),
-    (["train", "--x-min", "5", "--x-max", "1"], "The x range start \\(5\\) must be smaller than its end \\(1\\)"),
-    (["train", "--x-min", "inf"], "x range bound must be a finite number, got inf"),
-    (["train", "--x-max", "1e9"], "x range bound must be between"),
+    (["train", "--x-min", "5", "--x-max", "1"], "The start of the x range \\(5\\) must be smaller than its end \\(1\\)"),
+    (["train", "--x-min", "inf"], "The start of the x range must be a finite number between -1,000,000 and 1,000,000. You gave inf."),
+    (["train", "--x-max", "1e9"], "The end of the x range must be between -1,000,000 and 1,000,000. You gave 1,000,000,000."),
+    (["train", "--x-min", "-1e308"], "The start of the x range must be between -1,000,000 and 1,000,000. You gave -1e308."),
     (["train", "--formula", ""], "The formula is empty. Type one such as 3\\*x \\+ 2"),
     (["train", "--formula", "   "], "The formula is empty"),
     (["train", "--formula", "__import__('os')"], "'__import__' in .* is not an allowed function"),
@@ -189,8 +191,10 @@ INVALID_ARGUMENTS = [
      "'1/x' has no finite value at 1 of 11 x values \\(for example x = 0\\) because it divides by zero"),
     (["train", "--preset", "nope"], "argument --preset: invalid choice: 'nope'"),
     (["train", "--preset", "linear", "--formula", "x"], "argument --formula: not allowed with argument --preset"),
-    (["train", "--out", ".hidden"], "'.hidden' is not a valid checkpoint name"),
-    (["train", "--out", "bad name!"], "'bad name!' is not a valid checkpoint name"),
+    (["train", "--out", ".hidden"], "'.hidden' is not a valid checkpoint name because it starts with '.'"),
+    (["train", "--out", "bad name!"], "'bad name!' is not a valid checkpoint name because it contains a space"),
+    (["train", "--out", ""], "The checkpoint name is empty. Type a name such as my-model."),
+    (["train", "--out", "CON"], "Windows reserves the name CON for a device"),
     (["train", "--out", "x" * 65], "is not a valid checkpoint name"),
     (["train", "--out", "../escape"], "--out '../escape' must end in .safetensors, or be a plain name"),
     (["train", "--out", "sub/model.pth"], "--out 'sub/model.pth' must end in .safetensors"),
@@ -200,7 +204,7 @@ INVALID_ARGUMENTS = [
     (["predict", "nan"], "'nan' is not a finite number"),
     (["predict", "inf"], "'inf' is not a finite number"),
     (["predict", "-inf"], "'-inf' is not a finite number"),
-    (["predict", "5"], "No checkpoint found at '.*latest.safetensors'. Run 'python -m numpattern models'"),
+    (["predict", "5"], "There is no latest model at '.*latest.safetensors' yet. Train one first with 'python -m numpattern train'."),
     (["predict", "5", "--model", "missing-model"], "No checkpoint found at '.*missing-model.safetensors'"),
     (["predict", "5", "--model", "../missing.safetensors"], "No checkpoint found at '../missing.safetensors'"),
     (["predict", "5", "--model", ".hidden"], "'.hidden' is not a valid checkpoint name"),
@@ -263,6 +267,90 @@ def test_cli_divergence_exits_2_and_saves_nothing(capsys, models_dir):
 
     assert_one_line_error(code, err, "Training diverged: .* The learning rate 10 is most likely too high .* try 1")
     assert files_in(models_dir) == []
+
+
+# --- predict messages when no checkpoint can be loaded ---------------------------------------
+
+
+def test_cli_predict_fresh_clone_message(run_cli, models_dir):
+    models_dir.mkdir()
+    for shipped in sorted((REPO_ROOT / "models").glob("[!.]*.safetensors")):
+        shutil.copy(shipped, models_dir / shipped.name)
+
+    missing = run_cli("predict", "5.0")
+    suggested = re.search(r"--model (\S+)\.$", missing.stderr.strip())
+    following = run_cli("predict", "5.0", "--model", suggested[1]) if suggested else None
+
+    assert_one_line_error(
+        missing.returncode,
+        missing.stderr,
+        "There is no latest model at '.*latest.safetensors' yet. Train one first with 'python -m numpattern train', "
+        "or predict with a saved model such as --model linear-3x-plus-2.",
+    )
+    assert missing.stdout == ""
+    assert following is not None
+    assert following.returncode == 0, following.stderr
+    assert following.stdout.startswith("x = 5 -> y = ")
+
+
+@pytest.mark.parametrize("model", [None, "latest"], ids=["default", "named-latest"])
+def test_cli_predict_no_models_message(capsys, models_dir, model):
+    arguments = ["predict", "5"] + ([] if model is None else ["--model", model])
+
+    code, out, err = run_main(capsys, *arguments)
+
+    assert_one_line_error(code, err, "There is no latest model at .* Train one first with 'python -m numpattern train'.$")
+    assert "--model" not in err
+    assert out == ""
+
+
+def test_cli_predict_missing_name_message(capsys, tiny_result, models_dir):
+    save_checkpoint(tiny_result, "present")
+
+    code, _, err = run_main(capsys, "predict", "5", "--model", "absent")
+
+    assert_one_line_error(code, err, "No checkpoint found at '.*absent.safetensors'. Run 'python -m numpattern models'")
+
+
+def test_cli_predict_folder_path_message(capsys, tiny_checkpoint_bytes, tmp_path):
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    (folder / "b.safetensors").write_bytes(tiny_checkpoint_bytes)
+    (folder / "a.safetensors").write_bytes(tiny_checkpoint_bytes)
+
+    code, out, err = run_main(capsys, "predict", "5", "--model", str(folder))
+
+    assert_one_line_error(
+        code, err, f"'{re.escape(str(folder))}' is a folder, not a checkpoint file. Give a checkpoint file in it, "
+        f"such as '{re.escape(str(folder / 'a.safetensors'))}'.",
+    )
+    assert out == ""
+
+
+def test_cli_predict_empty_folder_path(capsys, tmp_path):
+    code, _, err = run_main(capsys, "predict", "5", "--model", f"{tmp_path}/")
+
+    assert_one_line_error(code, err, "is a folder, not a checkpoint file, and it holds no .safetensors files")
+
+
+def test_cli_predict_folder_name_message(capsys, tmp_path, monkeypatch, models_dir):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "experiments").mkdir()
+
+    code, _, err = run_main(capsys, "predict", "5", "--model", "experiments")
+
+    assert_one_line_error(code, err, "'experiments' is a folder, not a checkpoint file")
+
+
+def test_cli_predict_saved_name_before_folder(capsys, tiny_result, tmp_path, monkeypatch, models_dir):
+    save_checkpoint(tiny_result, "experiments")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "experiments").mkdir()
+
+    code, out, err = run_main(capsys, "predict", "5", "--model", "experiments")
+
+    assert code == 0, err
+    assert out.startswith("x = 5 -> y = ")
 
 
 # --- outputs and overwriting --------------------------------------------------------------

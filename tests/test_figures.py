@@ -6,10 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from numpattern.data import PRESETS, DataSpec, generate, true_function_from_source
 from numpattern.figures import (
     CURVE_POINTS,
     MAX_CHART_POINTS,
     LiveFigures,
+    break_at_jumps,
     curve_grid,
     data_figure,
     fit_figure,
@@ -201,3 +203,94 @@ def test_live_figures_update_in_place():
     assert len(loss.data[0].x) <= 2_001
     assert loss.data[0].x[-1] == 5_000
     assert min(loss.data[0].y) > 0
+
+
+# --- the true curve at poles --------------------------------------------------------------
+
+
+def generated_with_curve(formula: str, x_min: float, x_max: float) -> tuple[pd.DataFrame, tuple[np.ndarray, np.ndarray]]:
+    """Generated data and its true curve, computed as the app computes them."""
+    dataset = generate(DataSpec(preset=None, formula=formula, x_min=x_min, x_max=x_max, n_points=100))
+    grid = curve_grid((x_min, x_max))
+    return dataset.frame, (grid, true_function_from_source(dataset.source)(grid))
+
+
+def joined_sign_changes(y) -> int:
+    """Count line segments that join a negative y to a positive y, or the reverse."""
+    y = np.asarray(y, dtype=np.float64)
+    left, right = y[:-1], y[1:]
+    joined = np.isfinite(left) & np.isfinite(right)
+    return int(np.sum(joined & (np.sign(left) * np.sign(right) < 0)))
+
+
+def test_data_figure_true_curve_broken_at_pole():
+    frame, curve = generated_with_curve("1/x", -5.0, 5.0)
+
+    trace = data_figure(frame, curve).data[1]
+
+    gaps = np.flatnonzero(np.isnan(np.asarray(trace.y, dtype=np.float64)))
+    assert len(gaps) == 1
+    assert trace.x[gaps[0] - 1] < 0.0 < trace.x[gaps[0] + 1]
+    assert joined_sign_changes(trace.y) == 0
+    assert len(trace.y) == CURVE_POINTS + 1
+
+
+def test_data_figure_tan_broken_at_each_pole():
+    frame, curve = generated_with_curve("tan(x)", -2 * np.pi, 2 * np.pi)
+
+    trace = data_figure(frame, curve).data[1]
+
+    gap_x = [
+        (trace.x[index - 1] + trace.x[index + 1]) / 2
+        for index in np.flatnonzero(np.isnan(np.asarray(trace.y, dtype=np.float64)))
+    ]
+    np.testing.assert_allclose(gap_x, [-1.5 * np.pi, -0.5 * np.pi, 0.5 * np.pi, 1.5 * np.pi], atol=0.05)
+
+
+@pytest.mark.parametrize(
+    ("formula", "x_min", "x_max"),
+    [("exp(x)", -3.0, 3.0), ("exp(3*x)", -3.0, 3.0), ("tanh(20*x)", -3.0, 3.0), ("1/x**2", -5.0, 5.0),
+     ("tan(x)", -1.5, 1.5), ("x**3 - 3*x", -2.5, 2.5)],
+)
+def test_data_figure_smooth_true_curve_unbroken(formula, x_min, x_max):
+    frame, curve = generated_with_curve(formula, x_min, x_max)
+
+    trace = data_figure(frame, curve).data[1]
+
+    np.testing.assert_array_equal(trace.x, curve[0])
+    np.testing.assert_array_equal(trace.y, curve[1])
+
+
+@pytest.mark.parametrize("name", [name for name in PRESETS if name != "step"])
+def test_data_figure_preset_true_curve_unbroken(name):
+    preset = PRESETS[name]
+    grid = curve_grid((preset.x_min, preset.x_max))
+    frame = pd.DataFrame({"x": grid, "y": preset.evaluate(grid)})
+
+    trace = data_figure(frame, (grid, preset.evaluate(grid))).data[1]
+
+    assert not np.isnan(np.asarray(trace.y, dtype=np.float64)).any()
+
+
+def test_fit_and_live_curves_broken():
+    frame, curve = generated_with_curve("1/(x - 0.3)", -5.0, 5.0)
+    model_curve = (curve[0], np.zeros_like(curve[0]))
+
+    fit_trace = fit_figure(frame, model_curve, curve).data[1]
+    live_trace = LiveFigures(frame, curve).fit.data[1]
+
+    for trace in (fit_trace, live_trace):
+        assert trace.name == "true curve"
+        assert int(np.isnan(np.asarray(trace.y, dtype=np.float64)).sum()) == 1
+        assert joined_sign_changes(trace.y) == 0
+
+
+@pytest.mark.parametrize("points", [0, 1, 2])
+def test_break_at_jumps_short_curve_unchanged(points):
+    x = np.arange(points, dtype=np.float64)
+    y = np.array([-100.0, 100.0][:points])
+
+    broken_x, broken_y = break_at_jumps(x, y)
+
+    np.testing.assert_array_equal(broken_x, x)
+    np.testing.assert_array_equal(broken_y, y)

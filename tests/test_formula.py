@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 
 from numpattern.data import DataSpec, generate
 from numpattern.errors import FormulaError
-from numpattern.formula import FUNCTIONS, MAX_FORMULA_LENGTH, MAX_NODES, parse_formula
+from numpattern.formula import FUNCTIONS, MAX_FORMULA_LENGTH, MAX_NODES, OPERATOR_SYMBOLS, parse_formula
 
 # Positive x values, so that log and sqrt are defined everywhere in the reference.
 X = np.linspace(0.1, 3.0, 7)
@@ -59,11 +60,11 @@ REJECTED_FORMULAS = [
     ("(y := 3)", "is not allowed in a formula"),
     ("x[0]", "is not allowed in a formula"),
     ("x if x else 1", "is not allowed in a formula"),
-    ("x < 1", "is not allowed in a formula"),
+    ("x < 1", "The comparison '<' in 'x < 1' is not allowed. A formula must give a number for each x"),
     ("(1, 2)", "is not allowed in a formula"),
     ("{}", "is not allowed in a formula"),
-    ("not x", "'not x' is not allowed"),
-    ("~x", "'~x' is not allowed"),
+    ("not x", "The operator 'not' in 'not x' is not allowed"),
+    ("~x", "The operator '~' \\(bitwise not\\) in '~x' is not allowed"),
     ("'abc'", "'abc'' is not a number"),
     ("b'x'", "is not a number"),
     ("True", "'True' is not a number"),
@@ -77,10 +78,10 @@ REJECTED_FORMULAS = [
     ("sin(x, x)", "sin takes exactly one value"),
     ("sin()", "sin takes exactly one value"),
     ("sin(*x)", "sin takes exactly one value"),
-    ("x ^ 2", "The operator \\^ in 'x \\^ 2' is not allowed. Use \\*\\* for powers"),
-    ("x % 2", "The operator % in 'x % 2' is not allowed"),
-    ("x // 2", "The operator // in 'x // 2' is not allowed"),
-    ("x << 2", "The operator LShift"),
+    ("x ^ 2", "The operator '\\^' \\(bitwise xor in Python\\) in 'x \\^ 2' is not allowed. Use \\*\\* for powers"),
+    ("x % 2", "The operator '%' \\(remainder\\) in 'x % 2' is not allowed"),
+    ("x // 2", "The operator '//' \\(division rounded down\\) in 'x // 2' is not allowed"),
+    ("x << 2", "The operator '<<' \\(bit shift\\) in 'x << 2' is not allowed"),
     ("3x", "Write multiplication with \\*, for example 3\\*x"),
     ("x**", r"The formula ends with 'x\*\*', so something is missing after the last '\*'"),
     ("3*(x", r"has 1 '\(' but 0 '\)'"),
@@ -124,6 +125,56 @@ def test_formula_each_function_matches_numpy(name):
 def test_formula_rejected_with_message(text, message):
     with pytest.raises(FormulaError, match=message):
         parse_formula(text)
+
+
+# One formula per operator that a formula rejects, with the symbol its message must quote.
+REJECTED_OPERATORS = [
+    ("x @ 2", ast.MatMult, "@"),
+    ("x % 2", ast.Mod, "%"),
+    ("x // 2", ast.FloorDiv, "//"),
+    ("x << 2", ast.LShift, "<<"),
+    ("x >> 2", ast.RShift, ">>"),
+    ("x & 1", ast.BitAnd, "&"),
+    ("x | 1", ast.BitOr, "|"),
+    ("x ^ 2", ast.BitXor, "^"),
+    ("~x", ast.Invert, "~"),
+    ("not x", ast.Not, "not"),
+    ("x and 1", ast.And, "and"),
+    ("x or 1", ast.Or, "or"),
+    ("x == 1", ast.Eq, "=="),
+    ("x != 1", ast.NotEq, "!="),
+    ("x < 1", ast.Lt, "<"),
+    ("x <= 1", ast.LtE, "<="),
+    ("x > 1", ast.Gt, ">"),
+    ("x >= 1", ast.GtE, ">="),
+    ("x is pi", ast.Is, "is"),
+    ("x is not pi", ast.IsNot, "is not"),
+    ("x in pi", ast.In, "in"),
+    ("x not in pi", ast.NotIn, "not in"),
+    ("0 < x <= 1", ast.Lt, "<"),
+]
+
+
+@pytest.mark.parametrize(("text", "operator", "symbol"), REJECTED_OPERATORS, ids=[text for text, _, _ in REJECTED_OPERATORS])
+def test_formula_operator_named_by_symbol(text, operator, symbol):
+    with pytest.raises(FormulaError) as raised:
+        parse_formula(text)
+
+    message = str(raised.value)
+    assert f"'{symbol}'" in message
+    assert f"in '{text}' is not allowed" in message
+    assert operator.__name__ not in message
+
+
+def test_operator_symbols_cover_all_operators():
+    python_operators = {
+        operator for base in (ast.operator, ast.unaryop, ast.cmpop, ast.boolop) for operator in base.__subclasses__()
+    }
+
+    assert python_operators <= set(OPERATOR_SYMBOLS)
+    rejected = {operator for _, operator, _ in REJECTED_OPERATORS}
+    allowed = {ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.UAdd, ast.USub}
+    assert python_operators == rejected | allowed
 
 
 def test_formula_rejection_lists_what_is_allowed():
@@ -176,6 +227,25 @@ def test_formula_non_finite_names_x_values(text, x, message):
 
     with pytest.raises(FormulaError, match=message):
         formula.evaluate(x)
+
+
+@pytest.mark.parametrize(
+    ("text", "x", "reason", "class_name"),
+    [
+        ("x*1e308", 10.0, "because the product is too large to compute", "Mult"),
+        ("x + 1e308", 1e308, "because the sum is too large to compute", "Add"),
+        ("x - 1e308", -1e308, "because the difference is too large to compute", "Sub"),
+        ("1/x", 0.0, "because it divides by zero", "Div"),
+        ("x**0.5", -1.0, "because the power is undefined or too large here", "Pow"),
+    ],
+)
+def test_formula_operator_reason_in_words(text, x, reason, class_name):
+    with pytest.raises(FormulaError) as raised:
+        parse_formula(text).evaluate(np.array([x]))
+
+    message = str(raised.value)
+    assert reason in message
+    assert class_name not in message
 
 
 def test_formula_non_finite_message_says_what_to_do():

@@ -94,12 +94,12 @@ def test_model_init_inside_default_bounds():
         ({"kind": "cnn"}, "Unknown model kind 'cnn'. Choose one of: mlp, linear"),
         ({"activation": "swish"}, "Unknown activation 'swish'. Choose one of: relu, tanh, sigmoid, gelu"),
         ({"hidden_sizes": ()}, "An MLP needs at least one hidden layer; use kind 'linear' for none"),
-        ({"hidden_sizes": (8,) * 5}, "Number of hidden layers must be between 0 and 4, got 5"),
-        ({"hidden_sizes": (0,)}, "Hidden layer width must be between 1 and 256, got 0"),
-        ({"hidden_sizes": (257,)}, "Hidden layer width must be between 1 and 256, got 257"),
-        ({"hidden_sizes": (2.5,)}, "Hidden layer width must be a whole number, got 2.5"),
-        ({"hidden_sizes": ("10",)}, "Hidden layer width must be a whole number, got '10'"),
-        ({"hidden_sizes": (True,)}, "Hidden layer width must be a whole number, got True"),
+        ({"hidden_sizes": (8,) * 5}, "Number of hidden layers must be between 0 and 4. You gave 5."),
+        ({"hidden_sizes": (0,)}, "Hidden layer width must be between 1 and 256. You gave 0."),
+        ({"hidden_sizes": (257,)}, "Hidden layer width must be between 1 and 256. You gave 257."),
+        ({"hidden_sizes": (2.5,)}, "Hidden layer width must be a whole number between 1 and 256. You gave 2.5."),
+        ({"hidden_sizes": ("10",)}, "Hidden layer width must be a whole number between 1 and 256. You gave '10'."),
+        ({"hidden_sizes": (True,)}, "Hidden layer width must be a whole number between 1 and 256. You gave True."),
     ],
 )
 def test_model_config_invalid_rejected(arguments, message):
@@ -133,7 +133,7 @@ def test_model_config_dict_round_trip(config):
         ({"hidden_sizes": "10"}, "hidden_sizes must be a short list of whole numbers, got '10'"),
         ({"hidden_sizes": [1] * 100}, "hidden_sizes must be a short list"),
         ({"hidden_sizes": [10], "kind": "transformer"}, "Unknown model kind 'transformer'"),
-        ({"hidden_sizes": [None]}, "Hidden layer width must be a whole number, got None"),
+        ({"hidden_sizes": [None]}, "Hidden layer width must be a whole number between 1 and 256. You gave None."),
     ],
 )
 def test_model_config_from_dict_invalid_rejected(values, message):
