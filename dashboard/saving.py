@@ -27,7 +27,8 @@ def save_run_form(run: Run) -> None:
     default_name = suggest_name(f"{run.label.lower()}-{run.dataset.source.get('preset') or 'model'}")
     name = name_column.text_input(
         "Checkpoint name", value=default_name, key=f"{state.TRAIN_SAVE_NAME}.{run.run_id}", max_chars=64,
-        help="Letters, digits, '-', '_' and '.', up to 64 characters.",
+        help="1 to 64 characters: the ASCII letters a–z and A–Z, digits, '-', '_' and '.', starting with a letter "
+        "or digit.",
     )
     if save_column.button("Save checkpoint", key=f"train.save.{run.run_id}"):
         try:

@@ -298,15 +298,25 @@ def test_train_save_checkpoint(app, models_dir):
     assert any("Saved as 'my-line'" in text for text in texts(app.success))
 
 
-@pytest.mark.parametrize("name", ["../escape", "a/b", "", ".hidden"])
-def test_train_save_bad_name_rejected(app, models_dir, name):
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("../escape", "not a valid checkpoint name"),
+        ("a/b", "not a valid checkpoint name"),
+        ("", "The checkpoint name is empty"),
+        (".hidden", "not a valid checkpoint name"),
+        ("CON", "Windows"),
+        ("модель", "ASCII letters"),
+    ],
+)
+def test_train_save_bad_name_rejected(app, models_dir, name, problem):
     train_once(app, seed=18)
     run = session_runs(app)[-1]
     before = sorted(path.name for path in models_dir.iterdir())
     app.text_input(key=f"train.save_name.{run.run_id}").input(name).run()
     app.button(key=f"train.save.{run.run_id}").click().run()
     assert not app.exception
-    assert any("not a valid checkpoint name" in text for text in texts(app.error))
+    assert any(problem in text for text in texts(app.error))
     assert sorted(path.name for path in models_dir.iterdir()) == before
     assert not (models_dir.parent / "escape.safetensors").exists()
 
