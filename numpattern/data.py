@@ -185,9 +185,11 @@ def validate_spec(spec: DataSpec) -> None:
     check_range("n_points", spec.n_points)
     check_range("noise", spec.noise)
     check_range("seed", spec.seed)
+    preset = PRESETS.get(spec.preset or DEFAULT_PRESET, PRESETS[DEFAULT_PRESET])
+    # Checked before resolved_range converts them, so text such as "abc" gets the range message.
+    check_range("x_min", preset.x_min if spec.x_min is None else spec.x_min)
+    check_range("x_max", preset.x_max if spec.x_max is None else spec.x_max)
     x_min, x_max = spec.resolved_range()
-    check_range("x_min", x_min)
-    check_range("x_max", x_max)
     if not x_min < x_max:
         raise DataError(
             f"The start of the x range ({format_number(x_min)}) must be smaller than its end "

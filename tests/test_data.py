@@ -181,3 +181,9 @@ def test_generate_huge_values_rejected(noise):
 
     with pytest.raises(DataError, match="beyond the limit of 1e\\+150. Choose a smaller x range"):
         generate(spec)
+
+
+@pytest.mark.parametrize("bound", ["abc", "5", [1.0]])
+def test_generate_range_bound_not_number(bound):
+    with pytest.raises(ConfigError, match="start of the x range must be a number"):
+        generate(DataSpec(x_min=bound))
