@@ -101,9 +101,11 @@ def csv_inputs() -> Dataset | None:
     except NumpatternError as error:
         st.error(plain(str(error)))
         return None
+    # One summary: a warning when rows were dropped, so the count stands out, else a caption.
     if loaded.rows_dropped:
-        st.warning(f"Left out {loaded.rows_dropped:,} rows with empty or invalid cells.")
-    st.caption(loaded.describe())
+        st.warning(plain(loaded.describe()))
+    else:
+        st.caption(plain(loaded.describe()))
     return loaded.dataset
 
 

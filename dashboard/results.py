@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import streamlit as st
 
@@ -52,10 +54,17 @@ def format_value(value: float) -> str:
     return f"{value:.2e}"
 
 
+def format_r2(r2: float) -> str:
+    """R² to five decimals, rounded down: a fit that is not perfect never shows as 1.00000."""
+    # The small nudge keeps float error from turning 0.12345 into 0.12344.
+    truncated = math.floor(r2 * 1e5 + 1e-6) / 1e5
+    return f"{truncated:.5f}"
+
+
 def show_metrics(run: Run) -> None:
     metrics = run.result.metrics
     columns = st.columns(4)
-    columns[0].metric("R²", f"{metrics['r2']:.5f}", help="Share of the variation in y that the model explains; 1 is perfect.")
+    columns[0].metric("R²", format_r2(metrics["r2"]), help="Share of the variation in y that the model explains; 1 is perfect.")
     columns[1].metric("MSE", format_value(metrics["mse"]), help="Mean squared error: the average of the squared errors, in y units squared.")
     columns[2].metric("MAE", format_value(metrics["mae"]), help="Mean absolute error: the typical size of an error, in y units.")
     columns[3].metric("Largest error", format_value(metrics["max_abs_error"]), help="The worst single prediction on the data, in y units.")

@@ -235,6 +235,7 @@ def save_checkpoint(
 def write_atomically(path: Path, data: bytes, *, overwrite: bool) -> None:
     """Write to a temporary file in the same folder, then move it into place in one step."""
     folder = path.parent
+    require_folder(folder)
     folder.mkdir(parents=True, exist_ok=True)
     if not overwrite and path.exists():
         raise CheckpointError(
@@ -482,9 +483,19 @@ def _short(error: Exception) -> str:
 # --- folder operations ------------------------------------------------------------------
 
 
+def require_folder(folder: Path) -> None:
+    """Raise CheckpointError when the checkpoint folder's path names something that is not a folder."""
+    if folder.exists() and not folder.is_dir():
+        raise CheckpointError(
+            f"The checkpoint folder '{folder}' is a file, not a folder. Set {MODELS_DIR_VARIABLE} to a "
+            "folder, or unset it to use models/ in the project."
+        )
+
+
 def list_checkpoints(folder: Path | None = None) -> pd.DataFrame:
     """Return one row per checkpoint file in ``folder``, with card fields or the reason it is invalid."""
     folder = Path(folder) if folder is not None else default_models_dir()
+    require_folder(folder)
     rows = []
     for path in sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []:
         if path.name.startswith("."):

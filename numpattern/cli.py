@@ -22,6 +22,7 @@ from numpattern.checkpoint import (
     default_models_dir,
     list_checkpoints,
     load_checkpoint,
+    require_folder,
     save_checkpoint,
     saved_names,
     write_atomically,
@@ -186,6 +187,7 @@ def run_train(arguments: argparse.Namespace, argv: list[str]) -> int:
     )
     # Check the output name before training, so a bad name does not waste a run.
     target = _output_path(arguments.out)
+    require_folder(target.parent)
     if arguments.out is not None and target.exists() and not arguments.overwrite:
         raise NumpatternError(f"'{target}' already exists. Pass --overwrite to replace it, or choose another --out.")
 

@@ -22,6 +22,8 @@ JUMP_FACTOR = 10
 # Mid-tone colors that read on both light and dark backgrounds.
 MODEL_COLOR = "#F28E2B"
 TRUE_CURVE_COLOR = "#59A14F"
+# Share of the data's y span added above and below it when the axis is fitted to the data.
+AXIS_PADDING = 0.1
 
 
 def sample_rows(frame: pd.DataFrame, max_points: int = MAX_CHART_POINTS, seed: int = 0) -> tuple[pd.DataFrame, bool]:
@@ -88,6 +90,26 @@ def _keep_flat_data_flat(figure: go.Figure, *series) -> None:
         figure.update_yaxes(range=[middle - 1.0, middle + 1.0])
 
 
+def _keep_axis_on_data(figure: go.Figure, data_y, curve_y) -> None:
+    """Fit the y axis to the data when the true curve runs far past it, as near the poles of tan(x).
+
+    Plotly would otherwise scale the axis to the curve's spikes and squash the data into a line.
+    """
+    data = np.asarray(data_y, dtype=np.float64)
+    data = data[np.isfinite(data)]
+    curve = np.asarray(curve_y, dtype=np.float64)
+    curve = curve[np.isfinite(curve)]
+    if data.size == 0 or curve.size == 0:
+        return
+    low, high = float(data.min()), float(data.max())
+    span = high - low
+    if span <= 0:
+        return
+    if curve.min() < low - span or curve.max() > high + span:
+        padding = AXIS_PADDING * span
+        figure.update_yaxes(range=[low - padding, high + padding])
+
+
 def _layout(figure: go.Figure, x_title: str, y_title: str, title: str | None = None) -> go.Figure:
     figure.update_layout(
         title=title,
@@ -119,6 +141,8 @@ def data_figure(
             scatter(x=curve_x, y=curve_y, mode="lines", name="true curve",
                     line={"dash": "dash", "color": TRUE_CURVE_COLOR, "width": 2})
         )
+    if true_curve is not None:
+        _keep_axis_on_data(figure, shown["y"], true_curve[1])
     _keep_flat_data_flat(figure, shown["y"], None if true_curve is None else true_curve[1])
     return _layout(figure, x_label, y_label)
 

@@ -166,7 +166,11 @@ def _syntax_message(text: str, error: SyntaxError) -> str:
     column = error.offset or 1
     near = text[max(column - 1, 0) : column + 9] or text[-10:]
     hint = ""
-    if text.count("(") != text.count(")"):
+    left, equals, right = text.partition("=")
+    if equals and left.replace(" ", "") in ("y", "f(x)", "y(x)") and right.strip() and not right.startswith("="):
+        # People write a rule the way school taught it, as y = 3*x + 2; only the right side is wanted.
+        hint = f" Type only what comes after '=': for '{text[:40]}', type {right.strip()[:40]}."
+    elif text.count("(") != text.count(")"):
         hint = f" The formula has {text.count('(')} '(' but {text.count(')')} ')'."
     elif "^" in text:
         hint = " Use ** for powers, for example x**2."

@@ -11,9 +11,12 @@ import torch
 from torch import nn
 
 from numpattern.errors import DataError
+from numpattern.limits import format_value
 from numpattern.standardize import Standardizer
 
 MAX_PREDICTION_INPUTS = 10_000
+# A number written with a decimal comma, such as 2,5, which float() does not read.
+DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
 _CHUNK_ROWS = 65_536
 
 
@@ -64,12 +67,14 @@ def parse_x_values(text: str) -> list[float]:
 
 
 def parse_x_value(entry: str | float) -> float:
+    excerpt = format_value(str(entry))
     try:
         value = float(entry)
     except (TypeError, ValueError):
-        raise DataError(
-            f"'{str(entry)[:30]}' is not a number. Enter x values such as 5, -2.5 or 1e3."
-        ) from None
+        hint = "Enter x values such as 5, -2.5 or 1e3."
+        if isinstance(entry, str) and DECIMAL_COMMA.fullmatch(entry.strip()):
+            hint = "Write decimals with a point, such as 2.5, and give several values separated by spaces."
+        raise DataError(f"{excerpt} is not a number. {hint}") from None
     if not math.isfinite(value):
-        raise DataError(f"'{entry}' is not a finite number. Enter an ordinary number such as 5.")
+        raise DataError(f"{excerpt} is not a finite number. Enter an ordinary number such as 5.")
     return value

@@ -6,11 +6,13 @@ from dashboard import state
 from dashboard.charts import true_curve
 from dashboard.data_sources import csv_inputs, dataset_inputs
 from dashboard.frame import begin_page
+from dashboard.inputs import bounded_int_input
 from dashboard.messages import plain
 from numpattern.data import PRESETS, Dataset, DataSpec, generate
 from numpattern.errors import NumpatternError
 from numpattern.figures import data_figure, sample_rows
 from numpattern.formula import ALLOWED_HELP
+from numpattern.limits import format_number
 
 CUSTOM = "custom"
 SOURCES = {
@@ -76,13 +78,12 @@ def generator_inputs() -> DataSpec:
     range_start, range_end = st.columns(2)
     x_min = range_start.number_input("x from", key=state.DATA_X_MIN, step=1.0, format="%g", persist_state="session")
     x_max = range_end.number_input("x to", key=state.DATA_X_MAX, step=1.0, format="%g", persist_state="session")
-    points = st.number_input(
+    points = bounded_int_input(
         f"Number of examples (10 to {MAX_GENERATED_POINTS:,})",
-        min_value=10,
-        max_value=MAX_GENERATED_POINTS,
+        10,
+        MAX_GENERATED_POINTS,
         step=50,
         key=state.DATA_POINTS,
-        persist_state="session",
         help="How many (x, y) pairs to generate, evenly spread over the x range.",
     )
     noise = st.slider(
@@ -94,13 +95,11 @@ def generator_inputs() -> DataSpec:
         persist_state="session",
         help="Random scatter added to y, as a share of how much y varies: 0 is none, 0.1 a little, 1 a lot.",
     )
-    seed = st.number_input(
+    seed = bounded_int_input(
         "Seed",
-        min_value=0,
-        max_value=2**32 - 1,
-        step=1,
+        0,
+        2**32 - 1,
         key=state.DATA_SEED,
-        persist_state="session",
         help="Fixes the random noise: the same seed gives the same data every time. Any whole number from 0 "
         "to 4,294,967,295.",
     )
@@ -115,10 +114,16 @@ def generator_inputs() -> DataSpec:
     )
 
 
+def rounded(value: float) -> str:
+    """Four significant digits, written as format_number writes numbers elsewhere on the page."""
+    return format_number(float(f"{value:.4g}"))
+
+
 def show_preview(dataset: Dataset) -> None:
     x, y = dataset.x, dataset.y
     st.caption(
-        f"{len(dataset.frame):,} examples · x from {x.min():g} to {x.max():g} · y from {y.min():.4g} to {y.max():.4g}"
+        f"{len(dataset.frame):,} examples · x from {format_number(x.min())} to {format_number(x.max())} · "
+        f"y from {rounded(y.min())} to {rounded(y.max())}"
     )
     chart_column, table_column = st.columns([2, 1])
     with chart_column:

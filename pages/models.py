@@ -1,5 +1,7 @@
 """Saved models page: list, download, upload and delete checkpoints."""
 
+import datetime as dt
+
 import streamlit as st
 
 from dashboard import state
@@ -21,6 +23,17 @@ from numpattern.errors import NumpatternError
 
 folder = default_models_dir()
 saved_here = st.session_state.setdefault(state.MODELS_SAVED_NAMES, [])
+
+
+def readable_time(stamp: object) -> str | None:
+    """Show a card's ISO 8601 time, such as 2026-12-05T00:29:46+00:00, as 2026-12-05 00:29 UTC."""
+    if not isinstance(stamp, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(stamp).astimezone(dt.UTC)
+    except ValueError:
+        return stamp
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def upload_section() -> None:
@@ -106,16 +119,26 @@ notice = st.session_state.pop(state.MODELS_NOTICE, None)
 if notice:
     st.success(plain(notice))
 st.caption("Everyone who uses this app on this server sees the same saved models.")
-table = list_checkpoints(folder)
+try:
+    table = list_checkpoints(folder)
+except NumpatternError as error:
+    st.error(plain(str(error)))
+    st.stop()
 if table.empty:
     st.info("No checkpoints are saved yet. Train a model and save it on the **2. Train** page.")
 else:
-    columns = ["name", "data", "model", "r2", "created_at"]
+    # Short columns first, so R² and the date stay in view beside long data and model descriptions.
+    columns = ["name", "r2", "created_at", "data", "model"]
     if not table["valid"].all():
         columns.append("problem")
-    display_table = table[columns].fillna("").rename(
+    display_table = table[columns].rename(
         columns={"name": "Name", "data": "Data", "model": "Model", "r2": "R²", "created_at": "Created", "problem": "Problem"}
     )
-    st.dataframe(display_table, hide_index=True)
+    display_table["Created"] = display_table["Created"].map(readable_time)
+    st.dataframe(
+        # Text columns only: R² stays a number column, where a missing value shows as an empty cell.
+        display_table.fillna({name: "" for name in display_table.columns if name != "R²"}), hide_index=True,
+        column_config={"R²": st.column_config.NumberColumn(format="%.5f")},
+    )
     details_section(table)
 upload_section()

@@ -18,6 +18,7 @@ from numpattern.checkpoint import default_models_dir, list_checkpoints
 from numpattern.data import describe_source
 from numpattern.errors import NumpatternError
 from numpattern.figures import prediction_figure
+from numpattern.limits import format_number
 from numpattern.prediction import parse_x_values, prediction_table
 
 SHIPPED_DEFAULT = "linear-3x-plus-2"
@@ -37,7 +38,12 @@ def options() -> tuple[list[str], dict[str, str]]:
     labels: dict[str, str] = {}
     for run in reversed(runs.runs()):
         labels[f"run:{run.run_id}"] = f"This session: {run.label} ({run.result.model_config.describe()}, R² {run.result.metrics['r2']:.4f})"
-    listing = list_checkpoints(default_models_dir())
+    try:
+        listing = list_checkpoints(default_models_dir())
+    except NumpatternError as error:
+        # The models of this session still work when the checkpoint folder is misconfigured.
+        st.error(plain(str(error)))
+        return list(labels), labels
     for row in listing.itertuples():
         if row.valid:
             labels[f"file:{row.name}"] = f"Saved: {row.name} ({row.data})"
@@ -96,7 +102,7 @@ def show_predictions(choice: Choice, x_values: list[float]) -> None:
     if len(table) == 1:
         row = table.iloc[0]
         # Adding 0.0 turns -0.0 into 0.0, so "x = -0" is never shown.
-        st.metric(f"Predicted {choice.y_label} at {choice.x_label} = {row.x + 0.0:g}", f"{row.y + 0.0:.4f}")
+        st.metric(f"Predicted {choice.y_label} at {choice.x_label} = {format_number(row.x + 0.0)}", f"{row.y + 0.0:.4f}")
     if outside:
         st.warning(extrapolation_warning(outside, len(table), choice.x_range))
 

@@ -51,7 +51,7 @@ running = runs.job_running()
 demo = latest_demo_run()
 if demo is None and not running:
     example = example_dataset()
-    st.caption("These are the examples. The network only sees the dots, never the dashed rule behind them.")
+    st.caption("These dots are the examples. The network sees only the dots, never the rule y = 3x + 2 that made them.")
     st.plotly_chart(data_figure(example.frame, true_curve(example)), key="start.examples")
 # In a slot, so that the button turns disabled as soon as the demo starts.
 demo_slot = st.empty()

@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard import runs, state
 from dashboard.defaults import example_dataset
 from dashboard.frame import begin_page
+from dashboard.inputs import bounded_int_input
 from dashboard.live import live_training_view
 from dashboard.messages import plain
 from dashboard.results import show_run
@@ -67,14 +68,12 @@ def model_inputs() -> ModelConfig:
     )
     disabled = kind == "linear"
     layers_column, width_column = st.columns(2)
-    layers = layers_column.number_input(
-        "Hidden layers", min_value=1, max_value=4, step=1, key=state.TRAIN_HIDDEN_LAYERS, disabled=disabled,
-        persist_state="session",
+    layers = bounded_int_input(
+        "Hidden layers", 1, 4, key=state.TRAIN_HIDDEN_LAYERS, disabled=disabled, container=layers_column,
         help="Layers of neurons between input x and output y, 1 to 4. More layers can learn more complex shapes.",
     )
-    width = width_column.number_input(
-        "Neurons per layer", min_value=1, max_value=256, step=1, key=state.TRAIN_WIDTH, disabled=disabled,
-        persist_state="session",
+    width = bounded_int_input(
+        "Neurons per layer", 1, 256, key=state.TRAIN_WIDTH, disabled=disabled, container=width_column,
         help="How many neurons each hidden layer has, 1 to 256. More neurons can bend the curve in more places.",
     )
     activation = st.selectbox(
@@ -88,7 +87,7 @@ def model_inputs() -> ModelConfig:
 
 def batch_size_label(size: int) -> str:
     if size == AUTOMATIC:
-        return "Automatic (all examples, or batches of 8,192 for large data)"
+        return "Automatic"
     if size == FULL_BATCH:
         return "All examples at once"
     return f"{size} examples"
@@ -105,13 +104,16 @@ def training_inputs(n_rows: int) -> TrainingConfig:
         disabled=optimizer == "fast",
         help="How big each adjustment is. Too small learns slowly; too big makes training jump around or fail.",
     )
-    epochs = st.number_input(
-        f"Epochs (1 to {MAX_APP_EPOCHS:,})", min_value=1, max_value=MAX_APP_EPOCHS, step=100, key=state.TRAIN_EPOCHS, persist_state="session",
-        help="An epoch is one pass over all training examples. More epochs give the network more practice.",
+    epochs = bounded_int_input(
+        f"Epochs (1 to {MAX_APP_EPOCHS:,})", 1, MAX_APP_EPOCHS, step=100, key=state.TRAIN_EPOCHS,
+        help="An epoch is one pass over all training examples. More epochs give the network more practice. "
+        f"Each run stops after {MAX_JOB_SECONDS:.0f} seconds on this server and keeps what it learned, so a "
+        "large network may not reach the last epoch.",
     )
     batch_size = st.selectbox(
         "Batch size", BATCH_SIZES, format_func=batch_size_label, key=state.TRAIN_BATCH_SIZE, persist_state="session",
-        help="How many examples the network looks at before each adjustment.",
+        help="How many examples the network looks at before each adjustment. Automatic uses all examples at "
+        "once, or batches of 8,192 for large data.",
     )
     if batch_size == AUTOMATIC:
         batch_size = default_batch_size(n_rows) or FULL_BATCH
@@ -120,8 +122,8 @@ def training_inputs(n_rows: int) -> TrainingConfig:
         persist_state="session",
         help="Examples held back from training to check that the network works on data it has not seen.",
     )
-    seed = st.number_input(
-        "Seed", min_value=0, max_value=2**32 - 1, step=1, key=state.TRAIN_SEED, persist_state="session",
+    seed = bounded_int_input(
+        "Seed", 0, 2**32 - 1, key=state.TRAIN_SEED,
         help="Fixes the random starting weights and the validation split, so a run can be repeated exactly. "
         "Any whole number from 0 to 4,294,967,295.",
     )

@@ -113,6 +113,32 @@ def test_data_default_is_linear(app):
     assert app.get("plotly_chart")
 
 
+@pytest.mark.parametrize(
+    ("page", "key", "value", "message"),
+    [
+        ("data", "data.points", 1_000_000, "Number of examples must be between 10 and 100,000. You gave 1,000,000."),
+        ("data", "data.points", 5, "Number of examples must be between 10 and 100,000. You gave 5."),
+        ("data", "data.seed", -3, "Seed must be between 0 and 4,294,967,295. You gave -3."),
+        ("train", "train.hidden_layers", 9, "Hidden layers must be between 1 and 4. You gave 9."),
+        ("train", "train.width", 0, "Neurons per layer must be between 1 and 256. You gave 0."),
+        ("train", "train.epochs", 50_000, "Epochs must be between 1 and 20,000. You gave 50,000."),
+        ("train", "train.seed", 2**32, "Seed must be between 0 and 4,294,967,295. You gave 4,294,967,296."),
+    ],
+)
+def test_number_out_of_range_explained(app, page, key, value, message):
+    go_to(app, page)
+    if page == "train":
+        app.button(key="train.use_example").click().run()
+    before = app.session_state["data.dataset"]
+
+    app.number_input(key=key).set_value(value).run()
+
+    assert not app.exception
+    assert any(message in text for text in texts(app.error))
+    assert app.session_state["data.dataset"] is before
+    assert "train.job" not in app.session_state
+
+
 def test_data_choice_survives_page_switch(app):
     go_to(app, "data")
     app.selectbox(key="data.preset").set_value("quadratic").run()
@@ -476,7 +502,8 @@ def test_data_csv_problem_cells_then_drop(app):
 
     app.checkbox(key="data.drop_invalid").check().run()
     assert not app.error
-    assert any("Left out 3 rows" in text for text in texts(app.warning))
+    assert any("Dropped 3 rows with empty or invalid cells" in text for text in texts(app.warning))
+    assert not any("Dropped" in text for text in texts(app.caption))
     dataset = app.session_state["data.dataset"]
     assert list(dataset.x) == [1.0, 5.0, 6.0, 7.0]
     assert dataset.source["rows_dropped"] == 3
@@ -613,3 +640,22 @@ def test_error_markdown_is_escaped(app):
     raw = app.error[0].value
     # Escaped, the asterisk in "3*x" shows as written instead of starting italics.
     assert "3\\*x" in raw
+
+
+def test_models_table_with_invalid_file(app, models_dir):
+    (models_dir / "broken.safetensors").write_bytes(b"not a checkpoint")
+    go_to(app, "models")
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert list(table.columns)[:3] == ["Name", "R²", "Created"]
+    broken = table[table["Name"] == "broken"].iloc[0]
+    assert broken["Problem"] != ""
+    shipped = table[table["Name"] == "linear-3x-plus-2"].iloc[0]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", shipped["Created"])
+
+
+@pytest.mark.parametrize(("r2", "shown"), [(0.9999995, "0.99999"), (1.0, "1.00000"), (0.12345, "0.12345"), (-0.5, "-0.50000")])
+def test_format_r2_never_rounds_up(r2, shown):
+    from dashboard.results import format_r2
+
+    assert format_r2(r2) == shown

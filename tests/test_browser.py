@@ -157,7 +157,7 @@ def test_browser_gapminder_train_and_predict(browser_page):
     x_input = page.get_by_label("x values", exact=True).and_(page.get_by_role("textbox"))
     x_input.fill("10000")
     x_input.press("Enter")
-    metric = page.get_by_test_id("stMetric").filter(has_text="= 10000")
+    metric = page.get_by_test_id("stMetric").filter(has_text="= 10,000")
     metric.wait_for(timeout=PAGE_TIMEOUT_MS)
     predicted = float(metric.get_by_test_id("stMetricValue").inner_text())
     assert_no_exception(page, "predict-gapminder")

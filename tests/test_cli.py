@@ -475,3 +475,17 @@ def test_cli_train_negative_scientific_range(capsys, models_dir):
     assert code == 0, err
     assert source["x_min"] == -10.0
     assert source["x_max"] == 20.0
+
+
+@pytest.mark.parametrize("command", [["models"], ["train", "--epochs", "5"]])
+def test_models_dir_that_is_a_file_rejected(tmp_path, command):
+    not_a_folder = tmp_path / "models.txt"
+    not_a_folder.write_text("not a folder")
+
+    completed = run_numpattern(*command, models=not_a_folder)
+
+    assert completed.returncode == 2
+    assert completed.stderr.strip().endswith("unset it to use models/ in the project.")
+    assert "is a file, not a folder" in completed.stderr
+    assert "epoch" not in completed.stdout
+    assert not_a_folder.read_text() == "not a folder"

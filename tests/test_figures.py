@@ -294,3 +294,23 @@ def test_break_at_jumps_short_curve_unchanged(points):
 
     np.testing.assert_array_equal(broken_x, x)
     np.testing.assert_array_equal(broken_y, y)
+
+
+def test_data_figure_axis_fits_data_not_poles():
+    frame, curve = generated_with_curve("tan(x)", -10.0, 10.0)
+    assert np.nanmax(np.abs(curve[1])) > 10 * frame["y"].abs().max()
+
+    low, high = data_figure(frame, curve).layout.yaxis.range
+
+    span = frame["y"].max() - frame["y"].min()
+    assert low == pytest.approx(frame["y"].min() - 0.1 * span)
+    assert high == pytest.approx(frame["y"].max() + 0.1 * span)
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_data_figure_preset_axis_automatic(name):
+    dataset = generate(DataSpec(preset=name, n_points=100))
+    grid = curve_grid((PRESETS[name].x_min, PRESETS[name].x_max))
+    curve = (grid, true_function_from_source(dataset.source)(grid))
+
+    assert data_figure(dataset.frame, curve).layout.yaxis.range is None

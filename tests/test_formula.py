@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import numpy as np
@@ -272,3 +273,9 @@ def test_formula_undefined_points_stop_generation(formula, x_min, x_max, n_point
 
     with pytest.raises(FormulaError, match=message):
         generate(spec)
+
+
+@pytest.mark.parametrize(("text", "wanted"), [("y = 3*x + 2", "3*x + 2"), ("y=x**2", "x**2"), ("f(x) = sin(x)", "sin(x)")])
+def test_formula_with_y_equals_hints_right_side(text, wanted):
+    with pytest.raises(FormulaError, match=re.escape(f"Type only what comes after '=': for '{text}', type {wanted}.")):
+        parse_formula(text)

@@ -135,8 +135,19 @@ def test_parse_x_values_invalid_rejected(text, message):
 
 
 def test_parse_x_value_long_entry_shortened_in_message():
-    with pytest.raises(DataError, match="^'a{30}' is not a number"):
+    with pytest.raises(DataError, match=r"^'a{29}…a{4}' \(500 characters\) is not a number"):
         parse_x_value("a" * 500)
+
+
+def test_parse_x_value_huge_number_shortened_in_message():
+    with pytest.raises(DataError, match=r"^'9{29}…9{4}' \(400 characters\) is not a finite number"):
+        parse_x_value("9" * 400)
+
+
+@pytest.mark.parametrize("entry", ["2,5", "-2,5"])
+def test_parse_x_value_decimal_comma_hint(entry):
+    with pytest.raises(DataError, match="Write decimals with a point, such as 2.5"):
+        parse_x_value(entry)
 
 
 @pytest.mark.parametrize(("entry", "expected"), [(5, 5.0), (2.5, 2.5), ("3", 3.0), (" -4 ", -4.0)])
