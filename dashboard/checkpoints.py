@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard.formatting import format_r2, readable_time
 from numpattern.checkpoint import Checkpoint, load_checkpoint
 from numpattern.data import describe_source
 from numpattern.model import ModelConfig
@@ -39,9 +40,9 @@ def show_card(card: dict[str, Any]) -> None:
             f"- **Training**: {training_config.get('optimizer')}, {training.get('epochs_run')} epochs, "
             f"learning rate {training_config.get('learning_rate')}"
         ),
-        f"- **Fit on its data**: R² {metrics['r2']:.5f}, largest error {metrics['max_abs_error']:.4g}",
+        f"- **Fit on its data**: R² {format_r2(metrics['r2'])}, largest error {metrics['max_abs_error']:.4g}",
         f"- **Trained on x from** {low:g} to {high:g}",
-        f"- **Created**: {card.get('created_at')} with numpattern {card.get('versions', {}).get('numpattern')}",
+        f"- **Created**: {readable_time(card.get('created_at'))} with numpattern {card.get('versions', {}).get('numpattern')}",
     ]
     if card.get("command"):
         lines.append(f"- **Made with**: `{card['command']}`")

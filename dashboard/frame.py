@@ -7,10 +7,12 @@ from streamlit import config
 from streamlit.runtime.pages_manager import PagesManager
 
 from dashboard import runs
+from dashboard.inputs import forget_invalid_inputs
 
 
 def begin_page(title: str, purpose: str) -> None:
     route_through_app()
+    forget_invalid_inputs()
     # Each page collects, not app.py, because Streamlit can run a page script without the entry
     # file (AppTest does so on reruns when a pages/ folder exists). A run that finished while
     # another page was shown must still reach this one.

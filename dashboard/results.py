@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import streamlit as st
 
 from dashboard.charts import true_curve
+from dashboard.formatting import format_r2
 from dashboard.messages import plain
 from dashboard.runs import Run, plural
 from numpattern.describe import describe_model
@@ -52,13 +51,6 @@ def format_value(value: float) -> str:
     if value == 0 or 1e-3 <= abs(value) < 1e5:
         return f"{value:.4g}"
     return f"{value:.2e}"
-
-
-def format_r2(r2: float) -> str:
-    """R² to five decimals, rounded down: a fit that is not perfect never shows as 1.00000."""
-    # The small nudge keeps float error from turning 0.12345 into 0.12344.
-    truncated = math.floor(r2 * 1e5 + 1e-6) / 1e5
-    return f"{truncated:.5f}"
 
 
 def show_metrics(run: Run) -> None:

@@ -19,6 +19,9 @@ DATA_Y_COLUMN = "data.y_column"
 DATA_DROP_INVALID = "data.drop_invalid"
 DATA_BUNDLED = "data.bundled"
 
+# Every page
+INVALID_INPUTS = "inputs.invalid"  # names of inputs out of range in this page run
+
 # Training (the Train page and the start page's demo)
 TRAIN_JOB = "train.job"  # the running numpattern.jobs.TrainingJob, if any
 TRAIN_RUNS = "train.runs"  # list of dashboard.runs.Run, oldest first

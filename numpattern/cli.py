@@ -349,6 +349,7 @@ def run_predict(arguments: argparse.Namespace, argv: list[str]) -> int:
 def _checkpoint_to_predict_with(model: str | None, folder: Path) -> str | Path:
     """Return the --model value to load, or raise with the next step when there is nothing to load."""
     if model is None or model == DEFAULT_CHECKPOINT:
+        require_folder(folder)
         path = checkpoint_path(DEFAULT_CHECKPOINT, folder)
         if not path.exists():
             raise NumpatternError(_no_default_checkpoint_message(path, folder))

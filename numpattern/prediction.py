@@ -77,4 +77,5 @@ def parse_x_value(entry: str | float) -> float:
         raise DataError(f"{excerpt} is not a number. {hint}") from None
     if not math.isfinite(value):
         raise DataError(f"{excerpt} is not a finite number. Enter an ordinary number such as 5.")
-    return value
+    # Adding 0.0 turns -0.0 into 0.0, which tables and JSON would otherwise print as -0.
+    return value + 0.0

@@ -6,7 +6,7 @@ from dashboard import state
 from dashboard.charts import true_curve
 from dashboard.data_sources import csv_inputs, dataset_inputs
 from dashboard.frame import begin_page
-from dashboard.inputs import bounded_int_input
+from dashboard.inputs import bounded_int_input, invalid_inputs
 from dashboard.messages import plain
 from numpattern.data import PRESETS, Dataset, DataSpec, generate
 from numpattern.errors import NumpatternError
@@ -158,7 +158,9 @@ previous = st.session_state.get(state.DATA_DATASET)
 dataset = None
 try:
     if mode == "generate":
-        dataset = generate_cached(generator_inputs())
+        spec = generator_inputs()
+        # An input out of range keeps the current data; its message sits under the input.
+        dataset = None if invalid_inputs() else generate_cached(spec)
     elif mode == "upload":
         dataset = csv_inputs()
     else:
@@ -167,8 +169,11 @@ except NumpatternError as error:
     st.error(plain(str(error)))
 
 if dataset is None:
-    if previous is not None:
-        st.info(plain(f"Until new data is ready, training uses the current data: {previous.describe()}."))
+    if previous is None:
+        st.stop()
+    st.info(plain(f"Until new data is ready, training uses the current data: {previous.describe()}."))
+    st.subheader("Preview of the current data")
+    show_preview(previous)
     st.stop()
 
 st.session_state[state.DATA_DATASET] = dataset

@@ -1,11 +1,11 @@
 """Saved models page: list, download, upload and delete checkpoints."""
 
-import datetime as dt
-
+import pandas as pd
 import streamlit as st
 
 from dashboard import state
 from dashboard.checkpoints import load_cached, show_card
+from dashboard.formatting import format_r2, readable_time
 from dashboard.frame import begin_page
 from dashboard.messages import plain
 from dashboard.saving import remember_saved
@@ -23,17 +23,6 @@ from numpattern.errors import NumpatternError
 
 folder = default_models_dir()
 saved_here = st.session_state.setdefault(state.MODELS_SAVED_NAMES, [])
-
-
-def readable_time(stamp: object) -> str | None:
-    """Show a card's ISO 8601 time, such as 2026-12-05T00:29:46+00:00, as 2026-12-05 00:29 UTC."""
-    if not isinstance(stamp, str):
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(stamp).astimezone(dt.UTC)
-    except ValueError:
-        return stamp
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def upload_section() -> None:
@@ -135,10 +124,7 @@ else:
         columns={"name": "Name", "data": "Data", "model": "Model", "r2": "R²", "created_at": "Created", "problem": "Problem"}
     )
     display_table["Created"] = display_table["Created"].map(readable_time)
-    st.dataframe(
-        # Text columns only: R² stays a number column, where a missing value shows as an empty cell.
-        display_table.fillna({name: "" for name in display_table.columns if name != "R²"}), hide_index=True,
-        column_config={"R²": st.column_config.NumberColumn(format="%.5f")},
-    )
+    display_table["R²"] = display_table["R²"].map(lambda r2: None if pd.isna(r2) else format_r2(r2))
+    st.dataframe(display_table.fillna(""), hide_index=True)
     details_section(table)
 upload_section()

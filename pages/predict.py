@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard import runs, state
 from dashboard.checkpoints import load_cached, show_card
+from dashboard.formatting import format_r2
 from dashboard.frame import begin_page
 from dashboard.messages import plain
 from dashboard.results import extrapolation_warning, model_curve
@@ -37,7 +38,7 @@ class Choice:
 def options() -> tuple[list[str], dict[str, str]]:
     labels: dict[str, str] = {}
     for run in reversed(runs.runs()):
-        labels[f"run:{run.run_id}"] = f"This session: {run.label} ({run.result.model_config.describe()}, R² {run.result.metrics['r2']:.4f})"
+        labels[f"run:{run.run_id}"] = f"This session: {run.label} ({run.result.model_config.describe()}, R² {format_r2(run.result.metrics['r2'])})"
     try:
         listing = list_checkpoints(default_models_dir())
     except NumpatternError as error:
@@ -90,7 +91,7 @@ def show_run_card(key: str) -> None:
         f"- **Model**: {result.model_config.describe()}\n"
         f"- **Training**: {result.training_config.optimizer}, {result.epochs_run:,} epochs, "
         f"learning rate {result.training_config.learning_rate:g}\n"
-        f"- **Fit on its data**: R² {result.metrics['r2']:.5f}, largest error {result.metrics['max_abs_error']:.4g}\n"
+        f"- **Fit on its data**: R² {format_r2(result.metrics['r2'])}, largest error {result.metrics['max_abs_error']:.4g}\n"
         f"- **Trained on x from** {result.x_range[0]:g} to {result.x_range[1]:g}\n"
         "- Not saved yet: save it on the Train page to keep it after you close the app."
     )
@@ -101,8 +102,8 @@ def show_predictions(choice: Choice, x_values: list[float]) -> None:
     outside = int(table["extrapolated"].sum())
     if len(table) == 1:
         row = table.iloc[0]
-        # Adding 0.0 turns -0.0 into 0.0, so "x = -0" is never shown.
-        st.metric(f"Predicted {choice.y_label} at {choice.x_label} = {format_number(row.x + 0.0)}", f"{row.y + 0.0:.4f}")
+        # Six significant digits: 17.0002 near the data, 2,987,760 far outside it, without false precision.
+        st.metric(f"Predicted {choice.y_label} at {choice.x_label} = {format_number(row.x)}", format_number(float(f"{row.y:.6g}")))
     if outside:
         st.warning(extrapolation_warning(outside, len(table), choice.x_range))
 

@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard import runs, state
 from dashboard.defaults import example_dataset
 from dashboard.frame import begin_page
-from dashboard.inputs import bounded_int_input
+from dashboard.inputs import bounded_int_input, invalid_inputs
 from dashboard.live import live_training_view
 from dashboard.messages import plain
 from dashboard.results import show_run
@@ -69,12 +69,12 @@ def model_inputs() -> ModelConfig:
     disabled = kind == "linear"
     layers_column, width_column = st.columns(2)
     layers = bounded_int_input(
-        "Hidden layers", 1, 4, key=state.TRAIN_HIDDEN_LAYERS, disabled=disabled, container=layers_column,
-        help="Layers of neurons between input x and output y, 1 to 4. More layers can learn more complex shapes.",
+        "Hidden layers (1 to 4)", 1, 4, key=state.TRAIN_HIDDEN_LAYERS, disabled=disabled, container=layers_column,
+        help="Layers of neurons between input x and output y. More layers can learn more complex shapes.",
     )
     width = bounded_int_input(
-        "Neurons per layer", 1, 256, key=state.TRAIN_WIDTH, disabled=disabled, container=width_column,
-        help="How many neurons each hidden layer has, 1 to 256. More neurons can bend the curve in more places.",
+        "Neurons per layer (1 to 256)", 1, 256, key=state.TRAIN_WIDTH, disabled=disabled, container=width_column,
+        help="How many neurons each hidden layer has. More neurons can bend the curve in more places.",
     )
     activation = st.selectbox(
         "Activation", list(ACTIVATION_LABELS), format_func=ACTIVATION_LABELS.get, key=state.TRAIN_ACTIVATION,
@@ -182,15 +182,18 @@ with settings_column:
     except NumpatternError as error:
         settings_error = str(error)
 
+if settings_error is None and invalid_inputs():
+    settings_error = f"Correct the setting marked in red before training: {', '.join(invalid_inputs())}."
+
 with action_column:
     if settings_error:
         st.error(plain(settings_error))
-        st.stop()
     running = runs.job_running()
     train_help = "Start training with these settings. Earlier runs stay available below."
     # The button sits in a slot so that it can be swapped for a disabled one as soon as its run starts.
     train_slot = st.empty()
-    if train_slot.button("Train", type="primary", key="train.start", disabled=running, help=train_help):
+    blocked = settings_error is not None
+    if train_slot.button("Train", type="primary", key="train.start", disabled=running or blocked, help=train_help):
         runs.try_start(runs.next_label(), dataset, model_config, training_config)
         running = runs.job_running()
         if running:
@@ -200,7 +203,7 @@ with action_column:
     runs.show_notice()
     latest = runs.latest_run()
     if latest is not None and not running:
-        if latest.from_cache and st.button(
+        if latest.from_cache and not blocked and st.button(
             "Train again and watch it learn", key="train.watch_again",
             help="Train these settings from the start instead of reusing the stored result. "
             "With the same seed the result is the same.",

@@ -126,17 +126,44 @@ def test_data_default_is_linear(app):
     ],
 )
 def test_number_out_of_range_explained(app, page, key, value, message):
-    go_to(app, page)
     if page == "train":
-        app.button(key="train.use_example").click().run()
+        train_once(app, seed=19)
+    else:
+        go_to(app, page)
     before = app.session_state["data.dataset"]
+    charts_before = len(app.get("plotly_chart"))
 
     app.number_input(key=key).set_value(value).run()
 
     assert not app.exception
     assert any(message in text for text in texts(app.error))
     assert app.session_state["data.dataset"] is before
-    assert "train.job" not in app.session_state
+    # The rest of the page stays: the data preview, or the finished run's charts.
+    assert len(app.get("plotly_chart")) == charts_before
+    if page == "train":
+        assert app.button(key="train.start").disabled
+
+
+def test_number_back_in_range_recovers(app):
+    go_to(app, "train")
+    app.button(key="train.use_example").click().run()
+    app.number_input(key="train.epochs").set_value(50_000).run()
+    assert app.button(key="train.start").disabled
+
+    app.number_input(key="train.epochs").set_value(200).run()
+
+    assert texts(app.error) == []
+    assert not app.button(key="train.start").disabled
+
+
+def test_data_bad_formula_keeps_preview(app):
+    go_to(app, "data")
+    app.selectbox(key="data.preset").set_value("custom").run()
+    app.text_input(key="data.formula").input("y = 3*x + 2").run()
+
+    assert any("Type only what comes after '='" in text for text in texts(app.error))
+    assert any("training uses the current data" in text for text in texts(app.info))
+    assert len(app.get("plotly_chart")) == 1
 
 
 def test_data_choice_survives_page_switch(app):
@@ -617,7 +644,9 @@ def test_app_and_cli_predict_alike(app, models_dir, tmp_path):
     run_until(app, job_finished)
     go_to(app, "predict")
     app.text_input(key="predict.x_text").input("12.5").run()
-    app_value = float(app.metric[0].value)
+    # The table holds the full value; the metric card rounds it to six significant digits.
+    app_value = float(app.dataframe[0].value.iloc[0, 1])
+    assert float(app.metric[0].value.replace(",", "")) == pytest.approx(app_value, rel=1e-5)
 
     environment = {"NUMPATTERN_MODELS_DIR": str(models_dir), "PATH": ""}
     common = [sys.executable, "-m", "numpattern"]
@@ -652,10 +681,11 @@ def test_models_table_with_invalid_file(app, models_dir):
     assert broken["Problem"] != ""
     shipped = table[table["Name"] == "linear-3x-plus-2"].iloc[0]
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", shipped["Created"])
+    assert re.fullmatch(r"0\.\d{5}", shipped["R²"])
 
 
 @pytest.mark.parametrize(("r2", "shown"), [(0.9999995, "0.99999"), (1.0, "1.00000"), (0.12345, "0.12345"), (-0.5, "-0.50000")])
 def test_format_r2_never_rounds_up(r2, shown):
-    from dashboard.results import format_r2
+    from dashboard.formatting import format_r2
 
     assert format_r2(r2) == shown

@@ -120,7 +120,7 @@ def test_browser_closed_tab_stops_training(browser_page):
     app, page, _ = browser_page
     page.goto(f"{app.url}/train")
     page.get_by_role("button", name="Use the example data (y = 3x + 2)").click()
-    for label, value in (("Hidden layers", "4"), ("Neurons per layer", "256"), ("Epochs (1 to 20,000)", "20000")):
+    for label, value in (("Hidden layers (1 to 4)", "4"), ("Neurons per layer (1 to 256)", "256"), ("Epochs (1 to 20,000)", "20000")):
         field = page.get_by_label(label, exact=True).and_(page.get_by_role("spinbutton"))
         field.fill(value)
         field.press("Enter")

@@ -477,7 +477,7 @@ def test_cli_train_negative_scientific_range(capsys, models_dir):
     assert source["x_max"] == 20.0
 
 
-@pytest.mark.parametrize("command", [["models"], ["train", "--epochs", "5"]])
+@pytest.mark.parametrize("command", [["models"], ["train", "--epochs", "5"], ["predict", "1"]])
 def test_models_dir_that_is_a_file_rejected(tmp_path, command):
     not_a_folder = tmp_path / "models.txt"
     not_a_folder.write_text("not a folder")

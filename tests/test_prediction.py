@@ -180,3 +180,10 @@ def test_predictions_equal_after_bytes_round_trip(tiny_result, tiny_checkpoint_b
 
     np.testing.assert_allclose(loaded.predict(x), tiny_result.predict(x), rtol=0, atol=1e-6)
     assert loaded.prediction_table(x)["y"].tolist() == loaded.predict(x).tolist()
+
+
+def test_parse_x_value_negative_zero_is_zero():
+    value = parse_x_value("-0")
+
+    assert value == 0.0
+    assert str(value) == "0.0"
