@@ -49,6 +49,7 @@ PREDICT_X_TEXT = "predict.x_text"
 # Models page
 MODELS_SAVED_NAMES = "models.saved_names"  # checkpoint names this session saved or uploaded
 MODELS_SELECTED = "models.selected"
+MODELS_SELECT_NEXT = "models.select_next"  # a checkpoint name to select on the next run
 MODELS_UPLOAD = "models.upload"  # suffixed with MODELS_UPLOAD_ROUND
 MODELS_UPLOAD_ROUND = "models.upload_round"  # raised after an import, which empties the upload box
 MODELS_NOTICE = "models.notice"  # one message to show after the page reruns

@@ -63,6 +63,9 @@ def upload_section() -> None:
         remember_saved(path.stem)
         # A new key gives an empty upload box, so the added file is not checked again as a duplicate.
         st.session_state[state.MODELS_UPLOAD_ROUND] = upload_round + 1
+        # The details then show the added checkpoint, with its delete button at hand. The choice
+        # waits in its own key because the selectbox was already drawn in this run.
+        st.session_state[state.MODELS_SELECT_NEXT] = path.stem
         st.session_state[state.MODELS_NOTICE] = f"Added '{path.stem}'. You can now choose it on the Predict page."
         st.rerun()
 
@@ -72,6 +75,9 @@ def details_section(table) -> None:
     if valid.empty:
         return
     st.subheader("Details")
+    chosen_next = st.session_state.pop(state.MODELS_SELECT_NEXT, None)
+    if chosen_next in set(valid["name"]):
+        st.session_state[state.MODELS_SELECTED] = chosen_next
     name = st.selectbox("Checkpoint", list(valid["name"]), key=state.MODELS_SELECTED)
     path = checkpoint_path(name, folder)
     try:

@@ -470,6 +470,7 @@ def test_models_upload_valid_then_delete(app, models_dir):
     # The added file leaves the upload box, so it is not checked again and called a duplicate.
     assert texts(app.warning) == []
     assert any("Added 'my-upload'" in text for text in texts(app.success))
+    assert app.selectbox(key="models.selected").value == "my-upload"
 
     app.selectbox(key="models.selected").set_value("my-upload").run()
     app.button(key="models.delete").click().run()
