@@ -49,8 +49,8 @@ def run_demo(page) -> dict[str, float]:
     """Click the demo button; return seconds until the first chart, first model curve and the result."""
     # Streamlit marks a keyed element with the class st-key-<key>, so these find the live fit chart.
     live_fit = page.locator("[class*='st-key-start-live_fit'] .js-plotly-plot")
-    # On a loaded machine the browser may first draw the run after it ended; its final charts
-    # then count as the first ones shown, rather than waiting for a live chart that never comes.
+    # On a loaded machine the browser may first draw the run after it ended. Its final charts
+    # then count as the first ones shown, because no live chart will come.
     learned = page.get_by_text("The model behaves like")
     clicked = time.perf_counter()
     page.get_by_role("button", name="Run the demo").click()

@@ -101,7 +101,7 @@ def csv_inputs() -> Dataset | None:
     except NumpatternError as error:
         st.error(plain(str(error)))
         return None
-    # One summary: a warning when rows were dropped, so the count stands out, else a caption.
+    # One summary: a warning when rows were dropped, so the count is easy to see, else a caption.
     if loaded.rows_dropped:
         st.warning(plain(loaded.describe()))
     else:

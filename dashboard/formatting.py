@@ -1,9 +1,11 @@
-"""Shared text forms of R² and of checkpoint times, so every page writes them alike."""
+"""Shared text forms of R², rounded numbers and checkpoint times, so every page writes them alike."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+
+from numpattern.limits import format_number
 
 
 def format_r2(r2: float) -> str:
@@ -11,6 +13,11 @@ def format_r2(r2: float) -> str:
     # The small nudge keeps float error from turning 0.12345 into 0.12344.
     truncated = math.floor(r2 * 1e5 + 1e-6) / 1e5
     return f"{truncated:.5f}"
+
+
+def format_significant(value: float, digits: int) -> str:
+    """Round to ``digits`` significant digits, then write the number as format_number does."""
+    return format_number(float(f"{value:.{digits}g}"))
 
 
 def readable_time(stamp: object) -> str | None:

@@ -16,7 +16,7 @@ def bounded_int_input(
 
     Streamlit's own min_value and max_value make the browser refuse such a value with only a red
     border and a hint on hover, so the range is checked here and explained under the input. The
-    rest of the page stays, and ``invalid_inputs`` tells the page not to use the value.
+    rest of the page stays, and ``invalid_inputs`` lists the input so the page does not use it.
     """
     value = container.number_input(
         label, step=step, key=key, help=help, disabled=disabled, persist_state="session"

@@ -122,7 +122,7 @@ def validate_name(name: str) -> str:
 
 
 def _name_problem(name: str) -> str | None:
-    """Return the end of a sentence that says which part of ``name`` breaks NAME_RULE, or None."""
+    """Return the end of a sentence naming the part of ``name`` that breaks NAME_RULE, or None."""
     for character in name:
         if not NAME_CHARACTER.fullmatch(character):
             return f"contains {_described_character(character)}"

@@ -49,18 +49,18 @@ def check_range(name: str, value: float) -> None:
     """Raise ConfigError unless ``value`` is a finite number inside the range of setting ``name``."""
     limit = LIMITS[name]
     between = f"between {format_number(limit.minimum)} and {format_number(limit.maximum)}"
-    given = format_value(value)
+    value_text = format_value(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         kind = "a whole number" if limit.integer else "a number"
-        raise ConfigError(f"{limit.label} must be {kind} {between}. You gave {given}.")
-    outside = f"{limit.label} must be {between}. You gave {given}. Choose a value inside that range."
+        raise ConfigError(f"{limit.label} must be {kind} {between}. You gave {value_text}.")
+    outside = f"{limit.label} must be {between}. You gave {value_text}. Choose a value inside that range."
     # math.isfinite overflows on ints beyond the float range, and every limit is far below 2**63.
     if isinstance(value, int) and abs(value) > 2**63:
         raise ConfigError(outside)
     if not math.isfinite(value):
-        raise ConfigError(f"{limit.label} must be a finite number {between}. You gave {given}.")
+        raise ConfigError(f"{limit.label} must be a finite number {between}. You gave {value_text}.")
     if limit.integer and value != int(value):
-        raise ConfigError(f"{limit.label} must be a whole number {between}. You gave {given}.")
+        raise ConfigError(f"{limit.label} must be a whole number {between}. You gave {value_text}.")
     if not limit.minimum <= value <= limit.maximum:
         raise ConfigError(outside)
 

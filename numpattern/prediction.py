@@ -15,8 +15,9 @@ from numpattern.limits import format_value
 from numpattern.standardize import Standardizer
 
 MAX_PREDICTION_INPUTS = 10_000
-# A number written with a decimal comma, such as 2,5, which float() does not read.
-DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
+# Two whole numbers joined by a comma alone, such as 2,5 (not 1e3,5 or 2.5,1): a number written
+# with a decimal comma, which float() does not read and a list of values splits in two.
+DECIMAL_COMMA = re.compile(r"(?<![\w.])([-+]?\d+),(\d+)(?![\w.])")
 _CHUNK_ROWS = 65_536
 
 

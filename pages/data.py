@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard import state
 from dashboard.charts import true_curve
 from dashboard.data_sources import csv_inputs, dataset_inputs
+from dashboard.formatting import format_significant
 from dashboard.frame import begin_page
 from dashboard.inputs import bounded_int_input, invalid_inputs
 from dashboard.messages import plain
@@ -114,16 +115,11 @@ def generator_inputs() -> DataSpec:
     )
 
 
-def rounded(value: float) -> str:
-    """Four significant digits, written as format_number writes numbers elsewhere on the page."""
-    return format_number(float(f"{value:.4g}"))
-
-
 def show_preview(dataset: Dataset) -> None:
     x, y = dataset.x, dataset.y
     st.caption(
         f"{len(dataset.frame):,} examples · x from {format_number(x.min())} to {format_number(x.max())} · "
-        f"y from {rounded(y.min())} to {rounded(y.max())}"
+        f"y from {format_significant(y.min(), 4)} to {format_significant(y.max(), 4)}"
     )
     chart_column, table_column = st.columns([2, 1])
     with chart_column:

@@ -1,6 +1,5 @@
 """Predict page: ask a trained model for y at new x values."""
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,7 @@ import streamlit as st
 
 from dashboard import runs, state
 from dashboard.checkpoints import load_cached, show_card
-from dashboard.formatting import format_r2
+from dashboard.formatting import format_r2, format_significant
 from dashboard.frame import begin_page
 from dashboard.messages import plain
 from dashboard.results import extrapolation_warning, model_curve
@@ -20,7 +19,7 @@ from numpattern.data import describe_source
 from numpattern.errors import NumpatternError
 from numpattern.figures import prediction_figure
 from numpattern.limits import format_number
-from numpattern.prediction import parse_x_values, prediction_table
+from numpattern.prediction import DECIMAL_COMMA, parse_x_values, prediction_table
 
 SHIPPED_DEFAULT = "linear-3x-plus-2"
 
@@ -103,7 +102,7 @@ def show_predictions(choice: Choice, x_values: list[float]) -> None:
     if len(table) == 1:
         row = table.iloc[0]
         # Six significant digits: 17.0002 near the data, 2,987,760 far outside it, without false precision.
-        st.metric(f"Predicted {choice.y_label} at {choice.x_label} = {format_number(row.x)}", format_number(float(f"{row.y:.6g}")))
+        st.metric(f"Predicted {choice.y_label} at {choice.x_label} = {format_number(row.x)}", format_significant(row.y, 6))
     if outside:
         st.warning(extrapolation_warning(outside, len(table), choice.x_range))
 
@@ -129,8 +128,6 @@ def show_predictions(choice: Choice, x_values: list[float]) -> None:
         st.caption("The shaded band is the x range the model was trained on. Outside it, the model is guessing.")
 
 
-# Two whole numbers joined by a comma alone, such as 2,5 (not 1e3,5 or 2.5,1).
-DECIMAL_COMMA = re.compile(r"(?<![\w.])(-?\d+),(\d+)(?![\w.])")
 
 begin_page("3. Predict", "Choose a trained model and give it new x values; it answers with its prediction for y.")
 

@@ -182,8 +182,9 @@ with settings_column:
     except NumpatternError as error:
         settings_error = str(error)
 
-if settings_error is None and invalid_inputs():
-    settings_error = f"Correct the setting marked in red before training: {', '.join(invalid_inputs())}."
+out_of_range = invalid_inputs()
+if settings_error is None and out_of_range:
+    settings_error = f"Correct the setting marked in red before training: {', '.join(out_of_range)}."
 
 with action_column:
     if settings_error:

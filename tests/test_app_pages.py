@@ -645,7 +645,7 @@ def test_app_and_cli_predict_alike(app, models_dir, tmp_path):
     run_until(app, job_finished)
     go_to(app, "predict")
     app.text_input(key="predict.x_text").input("12.5").run()
-    # The table holds the full value; the metric card rounds it to six significant digits.
+    # The table contains the full value, and the metric card rounds it to six significant digits.
     app_value = float(app.dataframe[0].value.iloc[0, 1])
     assert float(app.metric[0].value.replace(",", "")) == pytest.approx(app_value, rel=1e-5)
 
